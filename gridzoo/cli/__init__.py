@@ -1,0 +1,258 @@
+"""The ``gridzoo`` command line.
+
+User errors (a bad config, an unknown name) exit with code 2 and one message, without a traceback;
+Ctrl-C during training saves a checkpoint and exits with 130; bugs keep their traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from gridzoo import __version__
+from gridzoo.errors import GridzooError, TrainingInterrupted
+from gridzoo.registry import KINDS, default_registry, normalize_kind
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _print_json(data: Any) -> None:
+    # Plain print: rich would wrap long lines and break the JSON for scripts.
+    print(json.dumps(data, indent=2, default=str))
+
+
+# --- gridzoo list ----------------------------------------------------------------------------------
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    registry = default_registry()
+    kind = normalize_kind(args.kind) if args.kind else None
+    if args.metadata_only:
+        loaded = [(info, None) for info in registry.infos(kind)]
+    else:
+        loaded = registry.load_all(kind)
+    failures = [f for f in registry.failures.values() if kind is None or f.info.kind == kind]
+    rows = [
+        {
+            "kind": info.kind,
+            "name": info.name,
+            "qualified_name": info.qualified_name,
+            "summary": getattr(cls, "summary", None),
+            "distribution": info.distribution,
+            "version": info.version,
+            "target": info.target,
+            "loaded": cls is not None,
+        }
+        for info, cls in loaded
+        if cls is not None or args.metadata_only
+    ]
+    if args.json:
+        _print_json(
+            {
+                "components": rows,
+                "failures": [
+                    {
+                        "kind": f.info.kind,
+                        "name": f.info.name,
+                        "distribution": f.info.distribution,
+                        "version": f.info.version,
+                        "target": f.info.target,
+                        "error": f.error,
+                    }
+                    for f in failures
+                ],
+            }
+        )
+        return 0
+    table = Table(title="gridzoo components", title_justify="left")
+    for column in ("kind", "name", "summary", "distribution", "version"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(r["kind"], r["name"], escape(r["summary"] or ""), r["distribution"], r["version"])
+    out.print(table)
+    if failures:
+        broken = Table(title="plugins that failed to load", title_justify="left", title_style="bold red")
+        for column in ("kind", "name", "distribution", "entry point", "error"):
+            broken.add_column(column, overflow="fold")
+        for f in failures:
+            i = f.info
+            broken.add_row(i.kind, i.name, f"{i.distribution} {i.version}", i.target, escape(f.error))
+        out.print(broken)
+    return 0
+
+
+# --- gridzoo info ----------------------------------------------------------------------------------
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    registry = default_registry()
+    info = registry.resolve(args.kind, args.name)
+    cls = registry.load(info.kind, info.qualified_name)
+    fields = cls.describe_fields()
+    data = {
+        "kind": info.kind,
+        "name": info.name,
+        "qualified_name": info.qualified_name,
+        "distribution": info.distribution,
+        "version": info.version,
+        "target": info.target,
+        "summary": cls.summary,
+        "citation": cls.citation,
+        "doc": (cls.__doc__ or "").strip(),
+        "fields": fields,
+    }
+    if args.json:
+        _print_json(data)
+        return 0
+    out.print(f"[bold]{escape(info.kind[:-1])} {escape(info.name)}[/bold]  ({escape(info.distribution)} {info.version})")
+    out.print(escape(cls.summary))
+    if cls.citation:
+        out.print(f"[dim]Citation:[/dim] {escape(cls.citation)}")
+    if data["doc"]:
+        out.print()
+        out.print(escape(data["doc"]))
+    table = Table(title="config fields", title_justify="left")
+    for column in ("field", "type", "default", "description"):
+        table.add_column(column, overflow="fold")
+    for f in fields:
+        default = "(required)" if f["required"] else json.dumps(f["default"], default=str)
+        table.add_row(f["name"], escape(f["type"]), escape(default), escape(f["description"]))
+    out.print()
+    out.print(table if fields else "This component has no parameters.")
+    return 0
+
+
+# --- gridzoo presets -------------------------------------------------------------------------------
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from gridzoo.presets import preset_names, preset_path
+
+    rows = []
+    for name in preset_names():
+        first = preset_path(name).read_text().splitlines()[0].lstrip("# ").strip()
+        rows.append({"name": name, "description": first})
+    if args.json:
+        _print_json(rows)
+        return 0
+    table = Table(title="presets (gridzoo train --preset NAME)", title_justify="left")
+    table.add_column("name")
+    table.add_column("description", overflow="fold")
+    for r in rows:
+        table.add_row(r["name"], escape(r["description"]))
+    out.print(table)
+    return 0
+
+
+# --- gridzoo train / demo --------------------------------------------------------------------------
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from gridzoo.config import load_experiment
+    from gridzoo.presets import preset_path
+    from gridzoo.training import resume, train
+    from gridzoo.training.run import default_run_dir
+
+    if args.resume:
+        if args.config or args.preset:
+            raise GridzooError("--resume continues a run with its own config; drop CONFIG / --preset")
+        result = resume(Path(args.resume), args.set or [], console=out)
+    else:
+        if bool(args.config) == bool(args.preset):
+            raise GridzooError("give a CONFIG file or --preset NAME (see `gridzoo presets`), not both or neither")
+        path = Path(args.config) if args.config else preset_path(args.preset)
+        label = args.preset or path.stem
+        experiment = load_experiment(path, args.set or [])
+        run_dir = Path(args.out) if args.out else default_run_dir(label)
+        out.print(f"Training [bold]{escape(label)}[/bold] into {escape(str(run_dir))}")
+        result = train(experiment, run_dir, console=out, meta={"source": str(path), "overrides": args.set or []})
+    _report(result)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    args.config, args.preset, args.resume = None, "demo", None
+    return cmd_train(args)
+
+
+def _report(result: Any) -> None:
+    out.print(f"Finished in {result.seconds:.1f} s. Run folder: {escape(str(result.run_dir))}")
+    for name, value in result.metrics.items():
+        before = result.initial_metrics.get(name)
+        change = f"  (untrained: {before:.4g})" if before is not None else ""
+        out.print(f"  {name}: {value:.4g}{change}")
+
+
+# --- parser --------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gridzoo", description="Train, compare and share deep-network models of grid cells."
+    )
+    parser.add_argument("--version", action="version", version=f"gridzoo {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list registered components")
+    p.add_argument("kind", nargs="?", help=f"one of: {', '.join(KINDS)}")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--metadata-only", action="store_true", help="read entry-point metadata only; import no plugin (no summaries)"
+    )
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("info", help="describe one component and its config fields")
+    p.add_argument("kind", help=f"one of: {', '.join(KINDS)}")
+    p.add_argument("name", help="NAME or DIST:NAME")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("presets", help="list the shipped experiment presets")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_presets)
+
+    for name, func, help_text in (
+        ("train", cmd_train, "train a model from a TOML config or a preset"),
+        ("demo", cmd_demo, "a one-minute CPU demo training (same as train --preset demo)"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        if name == "train":
+            p.add_argument("config", nargs="?", help="experiment TOML file")
+            p.add_argument("--preset", help="a shipped config (see `gridzoo presets`)")
+            p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint")
+        p.add_argument(
+            "--set",
+            action="append",
+            metavar="DOTTED.PATH=VALUE",
+            help="override a config value, e.g. --set training.steps=500 (repeatable)",
+        )
+        p.add_argument("--out", metavar="DIR", help="run folder to create (default runs/NAME-TIMESTAMP)")
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except GridzooError as exc:
+        err.print(f"[bold red]error:[/bold red] {escape(str(exc))}")
+        return 2
+    except TrainingInterrupted as exc:
+        err.print(escape(str(exc)))
+        return 130
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,328 @@
+"""Experiment configs: TOML in, one validated :class:`Experiment` out, or one :class:`ConfigError` naming
+every bad dotted path. Nothing is built or written until validation has passed.
+
+An experiment file has the sections ``environment``, ``encoder`` (a table, or an array of tables for several
+target ensembles), ``architecture``, ``training`` and ``metrics``. Each component section names its component
+(``name = "gaussian"`` or ``name = "DIST:gaussian"``) and sets its parameters beside the name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Mapping, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from gridzoo.errors import ConfigError, GridzooError
+from gridzoo.registry import ComponentInfo, Registry, default_registry
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class ComponentSpec(BaseModel):
+    """One component section: its name plus parameters, which its own config validates later."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str = Field(description="Registered component name, NAME or DIST:NAME.")
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, **self.params}
+
+
+class TrainingConfig(_Strict):
+    """How to train. Paper-specific regularisers live in the architecture's config, not here."""
+
+    steps: int = Field(1000, gt=0, description="Optimizer steps.")
+    batch_size: int = Field(200, gt=0, description="Trajectories per batch.")
+    seq_len: int = Field(20, gt=0, description="Steps per trajectory.")
+    optimizer: Literal["adam", "rmsprop", "sgd", "adagrad"] = Field("adam", description="Optimizer.")
+    lr: float = Field(1e-4, gt=0, description="Learning rate.")
+    momentum: float = Field(0.0, ge=0, description="Momentum (rmsprop, sgd).")
+    weight_decay: float = Field(
+        0.0, ge=0, description="The optimizer's L2 weight decay on every parameter (torch semantics)."
+    )
+    grad_clip: float | None = Field(None, gt=0, description="Clip gradients at this value or norm; none if unset.")
+    grad_clip_algorithm: Literal["value", "norm"] = Field("norm", description="How grad_clip applies.")
+    seed: int = Field(0, ge=0, description="Fixes everything: cell centres, initial weights, every batch.")
+    device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where to train and generate data.")
+    checkpoint_every: int = Field(500, gt=0, description="Save a resumable checkpoint every N steps.")
+    log_every: int = Field(50, gt=0, description="Record the training loss every N steps.")
+    eval_every: int = Field(250, gt=0, description="Evaluate the metrics every N steps (and at the end).")
+    eval_batch_size: int = Field(200, gt=0, description="Trajectories in the fixed evaluation batch.")
+    eval_seq_len: int | None = Field(None, gt=0, description="Steps per evaluation trajectory (default seq_len).")
+
+
+class ExperimentConfig(_Strict):
+    """The whole experiment, before components are resolved."""
+
+    environment: ComponentSpec
+    encoder: list[ComponentSpec] = Field(min_length=1)
+    architecture: ComponentSpec
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    metrics: list[ComponentSpec] = Field(default_factory=lambda: [ComponentSpec(name="decoding_error")])
+
+    @field_validator("encoder", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, Mapping) else value
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _names_or_tables(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
+
+@dataclass(frozen=True)
+class ResolvedComponent:
+    """A component section after resolution: which class, from which distribution, with which config."""
+
+    section: str  # dotted path in the experiment file, e.g. "encoder" or "encoder.1"
+    info: ComponentInfo
+    cls: type
+    config: Any  # the component's validated ComponentConfig
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.info.name, **self.config.model_dump(mode="json")}
+
+    def provenance(self) -> dict[str, str]:
+        return {
+            "name": self.info.name,
+            "distribution": self.info.distribution,
+            "version": self.info.version,
+            "class": self.info.target,
+        }
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A fully validated experiment: every component resolved, every default filled in."""
+
+    environment: ResolvedComponent
+    encoders: tuple[ResolvedComponent, ...]
+    architecture: ResolvedComponent
+    training: TrainingConfig
+    metrics: tuple[ResolvedComponent, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved config, in the same shape as the input file (loadable again)."""
+        encoders = [e.as_dict() for e in self.encoders]
+        return {
+            "environment": self.environment.as_dict(),
+            "encoder": encoders[0] if len(encoders) == 1 else encoders,
+            "architecture": self.architecture.as_dict(),
+            "training": self.training.model_dump(mode="json"),
+            "metrics": [m.as_dict() for m in self.metrics],
+        }
+
+    def provenance(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment.provenance(),
+            "encoder": [e.provenance() for e in self.encoders],
+            "architecture": self.architecture.provenance(),
+            "metrics": [m.provenance() for m in self.metrics],
+        }
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading and overriding
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Parse a TOML file, turning syntax errors into a ConfigError that names the file and position."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {str(path)!r} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {str(path)!r}: {exc.strerror}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: malformed TOML: {exc}. Fix the syntax at that position.") from None
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``a.b.c=VALUE``: VALUE is read as a TOML value (``3``, ``1e-4``, ``true``, ``"x"``, ``[1, 2]``);
+    anything that is not valid TOML is taken as a plain string."""
+    key, sep, raw = text.partition("=")
+    path = [part.strip() for part in key.split(".")]
+    if not sep or not all(path):
+        raise ConfigError(f"--set {text!r}: expected DOTTED.PATH=VALUE, e.g. --set training.steps=500")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return path, value
+
+
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """A copy of ``data`` with each ``--set`` applied; a list index may appear in the path (``encoder.1.sigma``)."""
+    data = json.loads(json.dumps(data))  # deep copy of plain TOML data
+    for text in overrides:
+        path, value = parse_override(text)
+        node: Any = data
+        for i, part in enumerate(path[:-1]):
+            where = ".".join(path[: i + 1])
+            if isinstance(node, list):
+                node = _list_item(node, part, where)
+            else:
+                child = node.get(part)
+                if child is None:
+                    child = node[part] = {}
+                elif isinstance(child, list) and len(child) == 1 and not path[i + 1].isdigit():
+                    child = child[0]  # "encoder.sigma" on a one-element list of encoders
+                elif not isinstance(child, (dict, list)):
+                    raise ConfigError(f"--set {text!r}: {where} is a value, not a section")
+                node = child
+        if isinstance(node, list):
+            index = int(_list_index(node, path[-1], text))
+            node[index] = value
+        else:
+            node[path[-1]] = value
+    return data
+
+
+def _list_index(items: list, part: str, where: str) -> int:
+    if not part.isdigit() or int(part) >= len(items):
+        raise ConfigError(f"--set: {where!r} needs an index from 0 to {len(items) - 1} here")
+    return int(part)
+
+
+def _list_item(items: list, part: str, where: str) -> Any:
+    return items[_list_index(items, part, where)]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Validation
+
+
+def _format_errors(error: ValidationError, prefix: str, allowed: Sequence[str] = ()) -> list[str]:
+    """One line per pydantic error: the dotted path, what is wrong, and how to fix it."""
+    lines = []
+    for err in error.errors():
+        loc = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
+        if err["type"] == "extra_forbidden":
+            key = str(err["loc"][-1])
+            close = difflib.get_close_matches(key, list(allowed), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed) or 'none'}"
+            lines.append(f"{loc}: unknown key ({hint})")
+        elif err["type"] == "missing":
+            lines.append(f"{loc}: required, but missing")
+        else:
+            lines.append(f"{loc}: {err['msg']} (got {err.get('input')!r})")
+    return lines
+
+
+def validate_component_params(cls: type, params: Mapping[str, Any], prefix: str = "") -> Any:
+    """Validate ``params`` through ``cls.Config``; raise ConfigError naming each bad ``prefix.field``."""
+    try:
+        return cls.Config(**params)
+    except ValidationError as exc:
+        lines = _format_errors(exc, prefix, list(cls.Config.model_fields))
+        raise ConfigError(_bulleted("invalid parameters", lines)) from None
+
+
+def _bulleted(title: str, lines: Sequence[str]) -> str:
+    return f"{title}:\n" + "\n".join(f"  - {line}" for line in lines)
+
+
+_TOP_KEYS = list(ExperimentConfig.model_fields)
+
+
+def _section_path(loc: tuple, data: Mapping[str, Any]) -> str:
+    parts = [str(p) for p in loc]
+    # Show "encoder.sigma" rather than "encoder.0.sigma" when the file had a single [encoder] table.
+    if len(parts) > 1 and parts[0] == "encoder" and parts[1] == "0" and isinstance(data.get("encoder"), Mapping):
+        parts.pop(1)
+    return ".".join(parts)
+
+
+def resolve_experiment(
+    data: Mapping[str, Any], registry: Registry | None = None, source: str = "config"
+) -> Experiment:
+    """Validate plain config data completely, resolving every component through the registry."""
+    registry = registry or default_registry()
+    try:
+        raw = ExperimentConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            path = _section_path(err["loc"], data)
+            if err["type"] == "extra_forbidden" and len(err["loc"]) == 1:
+                close = difflib.get_close_matches(str(err["loc"][0]), _TOP_KEYS, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"sections are: {', '.join(_TOP_KEYS)}"
+                lines.append(f"{path}: unknown section ({hint})")
+            elif err["type"] == "extra_forbidden":
+                allowed = list(TrainingConfig.model_fields) if err["loc"][0] == "training" else []
+                close = difflib.get_close_matches(str(err["loc"][-1]), allowed, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
+                lines.append(f"{path}: unknown key ({hint})")
+            elif err["type"] == "missing":
+                lines.append(f"{path}: required, but missing")
+            else:
+                lines.append(f"{path}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError(_bulleted(f"invalid {source}", lines)) from None
+
+    errors: list[str] = []
+
+    def resolve(kind: str, spec: ComponentSpec, section: str) -> ResolvedComponent | None:
+        try:
+            info = registry.resolve(kind, spec.name)
+            cls = registry.load(kind, info.qualified_name)
+        except GridzooError as exc:
+            errors.append(f"{section}.name: {exc}")
+            return None
+        try:
+            config = cls.Config(**spec.params)
+        except ValidationError as exc:
+            errors.extend(_format_errors(exc, section, list(cls.Config.model_fields)))
+            return None
+        return ResolvedComponent(section, info, cls, config)
+
+    single = len(raw.encoder) == 1
+    environment = resolve("environments", raw.environment, "environment")
+    encoders = [resolve("encoders", e, "encoder" if single else f"encoder.{i}") for i, e in enumerate(raw.encoder)]
+    architecture = resolve("architectures", raw.architecture, "architecture")
+    metrics = [resolve("metrics", m, f"metrics.{i}") for i, m in enumerate(raw.metrics)]
+    if errors:
+        raise ConfigError(_bulleted(f"invalid {source}", errors))
+    return Experiment(
+        environment=environment,  # type: ignore[arg-type]
+        encoders=tuple(encoders),  # type: ignore[arg-type]
+        architecture=architecture,  # type: ignore[arg-type]
+        training=raw.training,
+        metrics=tuple(metrics),  # type: ignore[arg-type]
+    )
+
+
+def load_experiment(
+    path: str | Path | None = None,
+    overrides: Sequence[str] = (),
+    *,
+    data: Mapping[str, Any] | None = None,
+    registry: Registry | None = None,
+) -> Experiment:
+    """Read a TOML file (or take ``data``), apply ``--set`` overrides, and validate everything."""
+    if (path is None) == (data is None):
+        raise ValueError("give exactly one of path or data")
+    source = str(path) if path is not None else "config"
+    raw = read_toml(path) if path is not None else dict(data)  # type: ignore[arg-type]
+    return resolve_experiment(apply_overrides(raw, overrides), registry, source)

@@ -1,0 +1,103 @@
+"""The environment interface: a trajectory simulator that knows its arena."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, fields
+
+import torch
+from torch import Tensor
+
+from gridzoo.component import Component, ComponentConfig
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Axis-aligned box enclosing the arena, in metres (used for rate maps and place-cell centres)."""
+
+    xmin: float
+    xmax: float
+    ymin: float
+    ymax: float
+
+    @property
+    def width(self) -> float:
+        return self.xmax - self.xmin
+
+    @property
+    def height(self) -> float:
+        return self.ymax - self.ymin
+
+
+@dataclass(frozen=True)
+class Trajectories:
+    """A batch of trajectories. Position and heading at index t are those *after* step t."""
+
+    start_position: Tensor  # (B, 2) metres
+    start_heading: Tensor  # (B,) radians
+    velocity: Tensor  # (B, T, D) the network's input at each step
+    position: Tensor  # (B, T, 2) metres
+    heading: Tensor  # (B, T) radians, direction of motion during step t
+
+    @property
+    def batch_size(self) -> int:
+        return self.position.shape[0]
+
+    @property
+    def seq_len(self) -> int:
+        return self.position.shape[1]
+
+    def to(self, device: torch.device | str) -> "Trajectories":
+        return Trajectories(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
+
+
+class Environment(Component, ABC):
+    """Samples trajectories of a simulated animal. Implementations must be vectorised over the batch,
+    generate directly on ``device`` and draw every random number from ``generator`` (so a seed fixes a batch)."""
+
+    def __init__(self, config: ComponentConfig) -> None:
+        self.config = config
+
+    @property
+    @abstractmethod
+    def input_size(self) -> int:
+        """Size of the per-step velocity input the environment produces."""
+
+    @property
+    @abstractmethod
+    def bounds(self) -> Bounds:
+        """The box enclosing the arena."""
+
+    @property
+    def periodic(self) -> bool:
+        """Whether positions wrap around (a torus); encoders then measure distances the short way round."""
+        return False
+
+    @abstractmethod
+    def sample(
+        self, batch_size: int, seq_len: int, *, generator: torch.Generator, device: torch.device | str = "cpu"
+    ) -> Trajectories:
+        """A batch of trajectories, generated on ``device``."""
+
+    @abstractmethod
+    def sample_positions(
+        self, n: int, *, generator: torch.Generator, device: torch.device | str = "cpu"
+    ) -> Tensor:
+        """``n`` positions uniform over the arena, shape (n, 2): used to place cell centres."""
+
+    @abstractmethod
+    def contains(self, position: Tensor) -> Tensor:
+        """Boolean mask, shape ``position.shape[:-1]``: which positions lie inside the arena."""
+
+    def difference(self, a: Tensor, b: Tensor) -> Tensor:
+        """``a − b`` elementwise (broadcasting), the short way round in periodic arenas."""
+        delta = a - b
+        if self.periodic:
+            bounds = self.bounds
+            size = torch.tensor([bounds.width, bounds.height], dtype=delta.dtype, device=delta.device)
+            delta = delta - size * torch.round(delta / size)
+        return delta
+
+    def displacement(self, position: Tensor, centres: Tensor) -> Tensor:
+        """Vector from each centre (N, 2) to each position (..., 2): shape (..., N, 2)."""
+        return self.difference(position.unsqueeze(-2), centres)

@@ -1,0 +1,78 @@
+"""Assembling a path-integration model (environment, encoders, architecture) from a resolved experiment."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from gridzoo.architecture import Architecture, ArchitectureOutput
+from gridzoo.config import Experiment
+from gridzoo.encoder import TargetEncoder
+from gridzoo.environment import Environment, Trajectories
+from gridzoo.metric import Rollout
+from gridzoo.seeding import Stream, generator, stream_seed
+
+
+class PathIntegrator(nn.Module):
+    """Encoders + architecture: from trajectories to readouts, targets and the training loss.
+
+    Kept free of Lightning so that zoo models and analyses can use it without a trainer."""
+
+    def __init__(self, environment: Environment, encoders: list[TargetEncoder], architecture: Architecture):
+        super().__init__()
+        self.environment = environment
+        self.encoders = nn.ModuleList(encoders)
+        self.architecture = architecture
+
+    def forward(self, trajectories: Trajectories) -> ArchitectureOutput:
+        initial = torch.cat(
+            [e.initial_code(trajectories.start_position, trajectories.start_heading) for e in self.encoders], -1
+        )
+        return self.architecture(trajectories.velocity, initial)
+
+    def loss(self, trajectories: Trajectories, output: ArchitectureOutput | None = None) -> Tensor:
+        """Sum of each encoder's loss on its own readout, plus the architecture's regulariser."""
+        output = self(trajectories) if output is None else output
+        total = self.architecture.regularization()
+        for encoder, readout in zip(self.encoders, output.outputs):
+            total = total + encoder.loss(readout, encoder.encode(trajectories.position, trajectories.heading))
+        return total
+
+    @torch.no_grad()
+    def rollout(self, trajectories: Trajectories) -> Rollout:
+        """Run the network in evaluation mode (no dropout) and package what metrics need."""
+        was_training = self.training
+        self.eval()
+        try:
+            output = self(trajectories)
+        finally:
+            self.train(was_training)
+        return Rollout(
+            trajectories=trajectories,
+            outputs=output.outputs,
+            hidden=output.hidden,
+            encoders=list(self.encoders),
+            environment=self.environment,
+            default_layer=self.architecture.default_layer,
+        )
+
+
+def build_model(experiment: Experiment) -> PathIntegrator:
+    """Build every component of an experiment from its seed: centres from one stream, weights from another.
+
+    Components signal a combination they cannot serve by raising IncompatibleComponentsError."""
+    seed = experiment.training.seed
+    env_spec = experiment.environment
+    environment = env_spec.cls(env_spec.config)
+    centres = generator(seed, Stream.CENTRES)
+    encoders = [spec.cls(spec.config, environment, centres) for spec in experiment.encoders]
+    arch = experiment.architecture
+    state = torch.random.get_rng_state()
+    torch.manual_seed(stream_seed(seed, Stream.WEIGHTS))
+    try:
+        architecture = arch.cls(
+            arch.config, environment.input_size, sum(e.size for e in encoders), [e.size for e in encoders]
+        )
+    finally:
+        torch.random.set_rng_state(state)
+    return PathIntegrator(environment, encoders, architecture)

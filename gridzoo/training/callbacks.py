@@ -1,0 +1,175 @@
+"""Lightning callbacks: evaluation, the metrics history (CSV), progress reporting and resumable checkpoints."""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytorch_lightning as pl
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from gridzoo.io import atomic_path
+
+HISTORY_FIELDS = ("step", "name", "value")
+
+
+class History(pl.Callback):
+    """Records training loss and evaluation metrics in ``metrics.csv``, one (step, name, value) row each.
+
+    The long format takes any metric a plugin returns without changing the header. On resume, rows from
+    after the checkpoint's step are dropped, so the file matches an uninterrupted run's."""
+
+    def __init__(self, path: Path, log_every: int) -> None:
+        self.path = path
+        self.log_every = log_every
+        self.latest: dict[str, float] = {}
+        self.listeners: list[Callable[[int, dict[str, float]], None]] = []
+
+    def on_train_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        step = trainer.global_step
+        kept = []
+        if self.path.exists():
+            with open(self.path, newline="") as f:
+                kept = [row for row in csv.DictReader(f) if int(row["step"]) <= step]
+        with atomic_path(self.path) as tmp, open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, HISTORY_FIELDS)
+            writer.writeheader()
+            writer.writerows(kept)
+
+    def record(self, step: int, values: dict[str, float]) -> None:
+        self.latest.update(values)
+        with open(self.path, "a", newline="") as f:
+            csv.writer(f).writerows((step, name, repr(float(value))) for name, value in values.items())
+        for listener in self.listeners:
+            listener(step, values)
+
+    def on_train_batch_end(self, trainer, module, outputs: Any, batch, batch_idx: int) -> None:
+        step = trainer.global_step
+        if step % self.log_every == 0 or step == trainer.max_steps:
+            loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+            self.record(step, {"loss": float(loss)})
+
+
+class Evaluator(pl.Callback):
+    """Runs the experiment's metrics on the fixed evaluation batch at step 0, every N steps and at the end."""
+
+    def __init__(self, history: History, every: int, metrics: list, eval_batch: Callable) -> None:
+        self.history = history
+        self.every = every
+        self.metrics = metrics
+        self.eval_batch = eval_batch
+        self.final: dict[str, float] = {}
+
+    def evaluate(self, module: pl.LightningModule) -> dict[str, float]:
+        rollout = module.model.rollout(self.eval_batch(module.device))
+        values: dict[str, float] = {}
+        for metric in self.metrics:
+            values.update(metric.compute(rollout))
+        return values
+
+    def on_train_start(self, trainer, module) -> None:
+        if trainer.global_step == 0:
+            self.history.record(0, self.evaluate(module))
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx: int) -> None:
+        step = trainer.global_step
+        if step % self.every == 0 or step == trainer.max_steps:
+            self.final = self.evaluate(module)
+            self.history.record(step, self.final)
+
+
+class ResumableCheckpoint(pl.Callback):
+    """Saves ``last.ckpt`` atomically every N steps, at the end, and when training is interrupted."""
+
+    def __init__(self, path: Path, every: int, on_interrupt: Callable[[int], None] | None = None) -> None:
+        self.path = path
+        self.every = every
+        self.on_interrupt = on_interrupt
+
+    def save(self, trainer: pl.Trainer) -> None:
+        with atomic_path(self.path) as tmp:
+            trainer.save_checkpoint(tmp, weights_only=False)
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx: int) -> None:
+        if trainer.global_step % self.every == 0:
+            self.save(trainer)
+
+    def on_train_end(self, trainer, module) -> None:
+        self.save(trainer)
+
+    def on_exception(self, trainer, module, exception: BaseException) -> None:
+        self.save(trainer)
+        if self.on_interrupt is not None:
+            self.on_interrupt(trainer.global_step)
+
+
+class ProgressReporter(pl.Callback):
+    """A rich progress bar on a terminal; plain periodic lines elsewhere (logs, CI, notebooks' captured output)."""
+
+    def __init__(self, history: History, total: int, console: Console | None = None, live: bool | None = None):
+        self.total = total
+        self.console = console or Console(stderr=False)
+        self.live = self.console.is_terminal if live is None else live
+        self.progress: Progress | None = None
+        self.task: Any = None
+        self.started = time.perf_counter()
+        self.start_step = 0
+        history.listeners.append(self.on_record)
+
+    def _describe(self, values: dict[str, float]) -> str:
+        return "  ".join(f"{k} {_fmt(v)}" for k, v in values.items())
+
+    def on_train_start(self, trainer, module) -> None:
+        self.started = time.perf_counter()
+        self.start_step = trainer.global_step
+        if self.live:
+            self.progress = Progress(
+                TextColumn("[bold]training"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                TextColumn("{task.description}"),
+                console=self.console,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("", total=self.total, completed=trainer.global_step)
+
+    def on_record(self, step: int, values: dict[str, float]) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, description=self._describe(values))
+            if "loss" not in values:  # evaluations also leave a line behind the bar
+                self.progress.console.print(f"step {step:>6}  {self._describe(values)}")
+        else:
+            elapsed = time.perf_counter() - self.started
+            rate = (step - self.start_step) / elapsed if elapsed > 0 and step > self.start_step else math.nan
+            self.console.print(
+                f"step {step:>6}/{self.total}  {self._describe(values)}  ({elapsed:.1f} s, {_fmt(rate)} steps/s)",
+                highlight=False,
+            )
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx: int) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, completed=trainer.global_step)
+
+    def _stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+    def on_train_end(self, trainer, module) -> None:
+        self._stop()
+
+    def on_exception(self, trainer, module, exception) -> None:
+        self._stop()
+
+
+def _fmt(value: float) -> str:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return str(value)
+    return f"{value:.4g}"
+

@@ -1,0 +1,96 @@
+"""The LightningModule (model, loss, optimizer) and the LightningDataModule (trajectories on the device).
+
+The data module's loader yields only step numbers. After Lightning moves a step number to the training
+device, :meth:`TrajectoryDataModule.on_after_batch_transfer` generates that step's batch *there*, from a
+generator seeded by (experiment seed, step): data never crosses the host-device boundary, and a resumed run
+sees exactly the batches an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Callable, Iterator
+
+import pytorch_lightning as pl
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, IterableDataset
+
+from gridzoo.config import Experiment, TrainingConfig
+from gridzoo.environment import Environment, Trajectories
+from gridzoo.model import PathIntegrator, build_model
+from gridzoo.seeding import Stream, generator, stream_seed
+
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
+    "adam": lambda params, t: torch.optim.Adam(params, lr=t.lr, weight_decay=t.weight_decay),
+    "rmsprop": lambda params, t: torch.optim.RMSprop(
+        params, lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay
+    ),
+    "sgd": lambda params, t: torch.optim.SGD(params, lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay),
+    "adagrad": lambda params, t: torch.optim.Adagrad(params, lr=t.lr, weight_decay=t.weight_decay),
+}
+
+
+class PathIntegrationModule(pl.LightningModule):
+    """Trains a :class:`PathIntegrator` built from a resolved experiment."""
+
+    def __init__(self, experiment: Experiment) -> None:
+        super().__init__()
+        self.experiment = experiment
+        self.model = build_model(experiment)
+
+    @property
+    def training_config(self) -> TrainingConfig:
+        return self.experiment.training
+
+    def training_step(self, batch: Trajectories, batch_idx: int) -> Tensor:
+        return self.model.loss(batch)
+
+    def on_train_batch_start(self, batch: Trajectories, batch_idx: int) -> None:
+        # Dropout and any other stochastic layer draw from a stream fixed by (seed, step).
+        torch.manual_seed(stream_seed(self.training_config.seed, Stream.DROPOUT, self.global_step))
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return OPTIMIZERS[self.training_config.optimizer](self.model.parameters(), self.training_config)
+
+
+class _StepNumbers(IterableDataset):
+    """Yields step numbers from where training stands (read when iteration starts, i.e. after a resume)."""
+
+    def __init__(self, first_step: Callable[[], int]) -> None:
+        self.first_step = first_step
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for step in itertools.count(self.first_step()):
+            yield torch.tensor(step)
+
+
+class TrajectoryDataModule(pl.LightningDataModule):
+    """Generates each step's batch of trajectories on the training device."""
+
+    def __init__(self, environment: Environment, training: TrainingConfig) -> None:
+        super().__init__()
+        self.environment = environment
+        self.training = training
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(_StepNumbers(lambda: self.trainer.global_step), batch_size=None)
+
+    def on_after_batch_transfer(self, batch: Tensor, dataloader_idx: int) -> Trajectories:
+        return self.batch(int(batch), batch.device)
+
+    def batch(self, step: int, device: torch.device | str) -> Trajectories:
+        t = self.training
+        return self.environment.sample(
+            t.batch_size, t.seq_len, generator=generator(t.seed, Stream.TRAIN_BATCH, step, device=device), device=device
+        )
+
+    def eval_batch(self, device: torch.device | str) -> Trajectories:
+        """The fixed evaluation batch (the same for every evaluation of a run)."""
+        t = self.training
+        return self.environment.sample(
+            t.eval_batch_size,
+            t.eval_seq_len or t.seq_len,
+            generator=generator(t.seed, Stream.EVAL_BATCH, device=device),
+            device=device,
+        )
