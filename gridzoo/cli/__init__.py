@@ -244,10 +244,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except GridzooError as exc:
-        err.print(f"[bold red]error:[/bold red] {escape(str(exc))}")
+        err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", soft_wrap=True)
         return 2
     except TrainingInterrupted as exc:
-        err.print(escape(str(exc)))
+        err.print(escape(str(exc)), soft_wrap=True)
         return 130
     except KeyboardInterrupt:
         err.print("interrupted")

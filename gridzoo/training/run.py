@@ -114,11 +114,12 @@ def train(
     console: Console | None = None,
     live: bool | None = None,
     meta: dict[str, Any] | None = None,
+    callbacks: Sequence[pl.Callback] = (),
 ) -> RunResult:
-    """Train ``experiment`` into a new run folder ``out``."""
+    """Train ``experiment`` into a new run folder ``out``; ``callbacks`` are extra Lightning callbacks."""
     module = PathIntegrationModule(experiment)  # builds every component: errors surface before the folder exists
     run_dir = create_run_dir(experiment, out, meta or {})
-    return _fit(experiment, module, run_dir, ckpt_path=None, console=console, live=live)
+    return _fit(experiment, module, run_dir, ckpt_path=None, console=console, live=live, callbacks=callbacks)
 
 
 def resume(
@@ -127,6 +128,7 @@ def resume(
     *,
     console: Console | None = None,
     live: bool | None = None,
+    callbacks: Sequence[pl.Callback] = (),
 ) -> RunResult:
     """Continue the run in ``run_dir`` from its last checkpoint. Only ``training.steps`` may be changed
     (to train longer); anything else would make the continued run a different experiment."""
@@ -141,7 +143,10 @@ def resume(
     module = PathIntegrationModule(experiment)
     if overrides:
         write_json(config_path, experiment.to_dict())
-    return _fit(experiment, module, run_dir, ckpt_path=ckpt if ckpt.is_file() else None, console=console, live=live)
+    return _fit(
+        experiment, module, run_dir, ckpt_path=ckpt if ckpt.is_file() else None, console=console, live=live,
+        callbacks=callbacks,
+    )
 
 
 def _fit(
@@ -152,6 +157,7 @@ def _fit(
     ckpt_path: Path | None,
     console: Console | None,
     live: bool | None,
+    callbacks: Sequence[pl.Callback] = (),
 ) -> RunResult:
     _quiet_lightning()
     t = experiment.training
@@ -160,6 +166,7 @@ def _fit(
     evaluator = Evaluator(history, t.eval_every, [m.cls(m.config) for m in experiment.metrics], data.eval_batch)
     interrupted: list[int] = []
     callbacks = [
+        *callbacks,
         history,
         evaluator,
         ResumableCheckpoint(run_dir / CHECKPOINT, t.checkpoint_every, on_interrupt=interrupted.append),

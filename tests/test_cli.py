@@ -1,0 +1,119 @@
+"""The command line: listing, info, and one clear exit-2 message for each kind of bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import gridzoo
+from gridzoo.cli import main
+
+from conftest import write_distribution
+from gridzoo import registry
+
+GOOD = """
+[environment]
+name = "box"
+
+[encoder]
+name = "gaussian"
+n_cells = 32
+
+[architecture]
+name = "rnn"
+hidden_size = 16
+
+[training]
+steps = 2
+batch_size = 4
+seq_len = 5
+"""
+
+BAD = {
+    "malformed TOML": ("[environment\nname = 'box'\n", "malformed TOML"),
+    "unknown key": (GOOD.replace("steps = 2", "steps = 2\nstpes = 3"), "training.stpes: unknown key (did you mean 'steps'?)"),
+    "unknown component key": (GOOD.replace("n_cells = 32", "n_cells = 32\nsigmaa = 1"), "encoder.sigmaa: unknown key (did you mean 'sigma'?)"),
+    "wrong type": (GOOD.replace("batch_size = 4", 'batch_size = "four"'), "training.batch_size: Input should be a valid integer"),
+    "negative steps": (GOOD.replace("steps = 2", "steps = -5"), "training.steps: Input should be greater than 0"),
+    "unknown component": (GOOD.replace('name = "rnn"', 'name = "rnnn"'), "no architecture named 'rnnn' is registered. Did you mean 'rnn'?"),
+    "unknown section": (GOOD + "\n[trainig]\nsteps = 3\n", "trainig: unknown section (did you mean 'training'?)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_exits_2_with_one_message_and_no_run_folder(case, tmp_path, capsys):
+    text, expected = BAD[case]
+    config = tmp_path / "experiment.toml"
+    config.write_text(text)
+    run = tmp_path / "runs" / "x"
+    assert main(["train", str(config), "--out", str(run)]) == 2
+    captured = capsys.readouterr()
+    assert expected in captured.err
+    assert captured.err.count("error:") == 1 and "Traceback" not in captured.err
+    assert not run.exists() and not (tmp_path / "runs").exists()
+
+
+def test_ambiguous_component_exits_2(tmp_path, monkeypatch, capsys):
+    arch = "from gridzoo_builtin.architectures.recurrent import VanillaRNN as A\n"
+    for dist in ("lab-a", "lab-b"):
+        write_distribution(tmp_path / "site", dist, "1.0", {"gridzoo.architectures": {"rnn": "lab_mod:A"}}, {"lab_mod": arch})
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    registry.refresh()
+    try:
+        config = tmp_path / "e.toml"
+        config.write_text(GOOD)
+        assert main(["train", str(config), "--out", str(tmp_path / "run")]) == 2
+        err = capsys.readouterr().err
+        assert "'gridzoo:rnn'" in err and "'lab-a:rnn'" in err and "name one of them in full" in err
+        assert not (tmp_path / "run").exists()
+    finally:
+        registry.refresh()
+
+
+def test_existing_run_folder_is_refused(tmp_path, capsys):
+    config = tmp_path / "e.toml"
+    config.write_text(GOOD)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "keep.txt").write_text("mine")
+    assert main(["train", str(config), "--out", str(run)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert sorted(p.name for p in run.iterdir()) == ["keep.txt"]
+
+
+def test_set_overrides_are_validated_too(tmp_path, capsys):
+    config = tmp_path / "e.toml"
+    config.write_text(GOOD)
+    assert main(["train", str(config), "--set", "encoder.sigma=-1", "--out", str(tmp_path / "r")]) == 2
+    assert "encoder.sigma: Input should be greater than 0" in capsys.readouterr().err
+
+
+def test_list_json_and_info(capsys):
+    assert main(["list", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    names = {(c["kind"], c["name"]) for c in data["components"]}
+    assert ("architectures", "rnn") in names and ("environments", "box") in names
+    assert all(c["distribution"] and c["version"] for c in data["components"])
+    assert main(["info", "architectures", "rnn", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    fields = {f["name"]: f for f in info["fields"]}
+    assert fields["hidden_size"]["default"] == 1024 and fields["activation"]["default"] == "relu"
+    assert main(["info", "architectures", "rnn"]) == 0
+    text = capsys.readouterr().out
+    assert "hidden_size" in text and "1024" in text
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert gridzoo.__version__ in capsys.readouterr().out
+
+
+def test_presets_listed_and_unknown_preset_suggested(capsys, tmp_path):
+    assert main(["presets", "--json"]) == 0
+    assert "demo" in {p["name"] for p in json.loads(capsys.readouterr().out)}
+    assert main(["train", "--preset", "dmeo", "--out", str(tmp_path / "r")]) == 2
+    assert "Did you mean 'demo'?" in capsys.readouterr().err
