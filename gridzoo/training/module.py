@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader, IterableDataset
 from gridzoo.config import Experiment, TrainingConfig
 from gridzoo.environment import Environment, Trajectories
 from gridzoo.model import PathIntegrator, build_model
-from gridzoo.seeding import Stream, generator, stream_seed
+from gridzoo.seeding import Stream, generator, seed_default_generator, stream_seed
 
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "adam": lambda params, t: torch.optim.Adam(params, lr=t.lr, weight_decay=t.weight_decay),
@@ -48,7 +48,7 @@ class PathIntegrationModule(pl.LightningModule):
 
     def on_train_batch_start(self, batch: Trajectories, batch_idx: int) -> None:
         # Dropout and any other stochastic layer draw from a stream fixed by (seed, step).
-        torch.manual_seed(stream_seed(self.training_config.seed, Stream.DROPOUT, self.global_step))
+        seed_default_generator(stream_seed(self.training_config.seed, Stream.DROPOUT, self.global_step), self.device)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return OPTIMIZERS[self.training_config.optimizer](self.model.parameters(), self.training_config)
