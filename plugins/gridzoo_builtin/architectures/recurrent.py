@@ -112,3 +112,36 @@ class VanillaRNN(RecurrentNetwork):
     """Vanilla RNN, h_t = f(W_in v_t + W_hh h_{t−1} + b), with f the chosen activation (NFL wiring)."""
 
     summary = "Vanilla RNN with NFL wiring: linear initial state, chosen activation, optional g layer."
+
+
+class LSTM(RecurrentNetwork):
+    """LSTM with NFL wiring; the chosen activation replaces tanh on the cell input and the cell output
+    (gates stay sigmoid). h0 and c0 both come from the linear map of the start position's code.
+    The scored "rnn" layer is the hidden state h."""
+
+    summary = "LSTM with NFL wiring; the chosen activation replaces tanh; optional g layer."
+    n_states = 2
+    n_gates = 4
+
+    def step(self, x: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, tuple[Tensor, ...]]:
+        h, c = state
+        i, f, g, o = (x + self.recurrent_kernel(h)).chunk(4, dim=-1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * self.act(g)
+        h = torch.sigmoid(o) * self.act(c)
+        return h, (h, c)
+
+
+class GRU(RecurrentNetwork):
+    """GRU with NFL wiring; the chosen activation replaces tanh on the candidate state (gates stay sigmoid).
+    Follows torch's GRU: the reset gate multiplies the recurrent part of the candidate."""
+
+    summary = "GRU with NFL wiring; the chosen activation replaces tanh; optional g layer."
+    n_gates = 3
+
+    def step(self, x: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, tuple[Tensor, ...]]:
+        (h,) = state
+        xr, xz, xn = x.chunk(3, dim=-1)
+        hr, hz, hn = self.recurrent_kernel(h).chunk(3, dim=-1)
+        r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
+        h = (1 - z) * self.act(xn + r * hn) + z * h
+        return h, (h,)

@@ -1,30 +1,47 @@
-"""Cartesian target: the network reads out (x, y) directly."""
+"""Cartesian target codes: (x, y) directly, (r, θ), or a random affine map of (x, y) to many dimensions.
+
+Schaeffer, Khona & Fiete (2022) use all three as supervised targets under which grid cells do not appear.
+None of them is defined on a periodic arena (a wrapped coordinate jumps), so they refuse one.
+"""
 
 from __future__ import annotations
 
+import torch
+from pydantic import Field
 from torch import Tensor
 
 from gridzoo.component import ComponentConfig
 from gridzoo.encoder import TargetEncoder
+from gridzoo.errors import IncompatibleComponentsError
 
 from gridzoo_builtin.encoders.losses import mse
+
+NFL = (
+    "Schaeffer, Khona & Fiete (2022). No Free Lunch from Deep Learning in Neuroscience: A Case Study through "
+    "Models of the Entorhinal-Hippocampal Circuit. NeurIPS 35."
+)
 
 
 class CartesianConfig(ComponentConfig):
     pass
 
 
-class CartesianEncoder(TargetEncoder):
-    """Position as (x, y) in metres, trained with mean squared error; decoding is the identity.
+class _SolidArenaEncoder(TargetEncoder):
+    def __init__(self, config, environment, generator: torch.Generator | None = None) -> None:
+        super().__init__(config, environment, generator)
+        if environment.periodic:
+            raise IncompatibleComponentsError(
+                f"encoder {type(self).__name__} needs a solid arena: coordinates jump where a periodic arena "
+                "wraps. Use a place-cell encoder (gaussian, dos, dog, sod), or set environment.periodic = false."
+            )
 
-    Schaeffer, Khona & Fiete (2022) use it as a supervised target under which grid cells do not appear."""
+
+class CartesianEncoder(_SolidArenaEncoder):
+    """Position as (x, y) in metres, trained with squared error; decoding is the identity."""
 
     Config = CartesianConfig
     summary = "Cartesian (x, y) target with MSE loss; decodes as the identity."
-    citation = (
-        "Schaeffer, Khona & Fiete (2022). No Free Lunch from Deep Learning in Neuroscience: A Case Study "
-        "through Models of the Entorhinal-Hippocampal Circuit. NeurIPS 35."
-    )
+    citation = NFL
 
     @property
     def size(self) -> int:
@@ -35,6 +52,77 @@ class CartesianEncoder(TargetEncoder):
 
     def decode(self, output: Tensor) -> Tensor:
         return output
+
+    def loss(self, output: Tensor, target: Tensor) -> Tensor:
+        return mse(output, target)
+
+
+class PolarConfig(ComponentConfig):
+    pass
+
+
+class PolarEncoder(_SolidArenaEncoder):
+    """Position as (r, θ) about the arena's centre, θ = atan2(y, x), trained with the polar squared distance
+    r₁² + r₂² − 2r₁r₂cos(θ₁ − θ₂) (the squared Euclidean distance between the two points).
+
+    Deviation from the NFL code: it computes θ with atan, which folds the left half-plane onto the right (a
+    defect); here atan2 gives the true angle in all four quadrants."""
+
+    Config = PolarConfig
+    summary = "Polar (r, θ) target (atan2) with the polar squared-distance loss."
+    citation = NFL
+
+    @property
+    def size(self) -> int:
+        return 2
+
+    def _centre(self, like: Tensor) -> Tensor:
+        b = self.environment.bounds
+        return like.new_tensor([(b.xmin + b.xmax) / 2, (b.ymin + b.ymax) / 2])
+
+    def encode(self, position: Tensor, heading: Tensor) -> Tensor:
+        rel = position - self._centre(position)
+        return torch.stack([rel.norm(dim=-1), torch.atan2(rel[..., 1], rel[..., 0])], dim=-1)
+
+    def decode(self, output: Tensor) -> Tensor:
+        r, theta = output[..., 0], output[..., 1]
+        return torch.stack([r * torch.cos(theta), r * torch.sin(theta)], dim=-1) + self._centre(output)
+
+    def loss(self, output: Tensor, target: Tensor) -> Tensor:
+        r1, t1, r2, t2 = output[..., 0], output[..., 1], target[..., 0], target[..., 1]
+        return (r1**2 + r2**2 - 2 * r1 * r2 * torch.cos(t1 - t2)).mean()
+
+
+class HighDimConfig(ComponentConfig):
+    n_dims: int = Field(512, ge=2, description="Dimensions of the code (NFL uses Np).")
+
+
+class HighDimCartesianEncoder(_SolidArenaEncoder):
+    """A fixed random affine map of (x, y) to ``n_dims`` dimensions, W·p + b with W, b ~ N(0, 1), trained with
+    squared error and decoded with the pseudo-inverse of W (Schaeffer et al.'s "high-dimensional Cartesian")."""
+
+    Config = HighDimConfig
+    summary = "Random affine map of (x, y) to many dimensions; MSE; pseudo-inverse decoding."
+    citation = NFL
+    config: HighDimConfig
+
+    def __init__(self, config, environment, generator: torch.Generator | None = None) -> None:
+        super().__init__(config, environment, generator)
+        generator = generator if generator is not None else torch.Generator().manual_seed(0)
+        weight = torch.randn(config.n_dims, 2, generator=generator)
+        self.register_buffer("weight", weight)
+        self.register_buffer("bias", torch.randn(config.n_dims, generator=generator))
+        self.register_buffer("pinv", torch.linalg.pinv(weight))
+
+    @property
+    def size(self) -> int:
+        return self.config.n_dims
+
+    def encode(self, position: Tensor, heading: Tensor) -> Tensor:
+        return position @ self.weight.T + self.bias
+
+    def decode(self, output: Tensor) -> Tensor:
+        return (output - self.bias) @ self.pinv.T
 
     def loss(self, output: Tensor, target: Tensor) -> Tensor:
         return mse(output, target)
