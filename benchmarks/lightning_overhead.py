@@ -43,7 +43,7 @@ def experiment(hidden: int, cells: int, batch: int, steps: int):
 def bare_loop(exp, steps: int) -> list[float]:
     module = PathIntegrationModule(exp)
     model = module.model
-    data = TrajectoryDataModule(model.environment, exp.training)
+    data = TrajectoryDataModule(model.environment, exp)
     optimizer = OPTIMIZERS[exp.training.optimizer](model.parameters(), exp.training)
     times = []
     last = time.perf_counter()
@@ -76,7 +76,7 @@ class _StepTimer(pl.Callback):
 def lightning_loop(exp, steps: int) -> list[float]:
     _quiet_lightning()
     module = PathIntegrationModule(exp)
-    data = TrajectoryDataModule(module.model.environment, exp.training)
+    data = TrajectoryDataModule(module.model.environment, exp)
     timer = _StepTimer()
     trainer = pl.Trainer(
         accelerator="cpu",

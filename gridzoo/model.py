@@ -76,3 +76,14 @@ def build_model(experiment: Experiment) -> PathIntegrator:
     finally:
         torch.random.set_rng_state(state)
     return PathIntegrator(environment, encoders, architecture)
+
+
+def evaluation_batch(experiment: Experiment, environment: Environment, device: torch.device | str = "cpu") -> Trajectories:
+    """The fixed evaluation batch of an experiment (the same at every evaluation, in training and after)."""
+    t = experiment.training
+    return environment.sample(
+        t.eval_batch_size,
+        t.eval_seq_len or t.seq_len,
+        generator=generator(t.seed, Stream.EVAL_BATCH, device=device),
+        device=device,
+    )

@@ -20,6 +20,7 @@ class Stream(IntEnum):
     TRAIN_BATCH = 2
     EVAL_BATCH = 3
     DROPOUT = 4
+    ANALYSIS = 5
 
 
 def stream_seed(seed: int, stream: Stream, *keys: int) -> int:

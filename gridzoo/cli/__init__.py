@@ -191,6 +191,28 @@ def _report(result: Any) -> None:
         out.print(f"  {name}: {value:.4g}{change}")
 
 
+# --- gridzoo evaluate -----------------------------------------------------------------------------
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from gridzoo.evaluation import evaluate, summary_rows
+
+    result = evaluate(
+        Path(args.run_dir), layer=args.layer, bins=args.bins, units=args.units, samples=args.samples,
+        out=args.out, device=args.device, draw=not args.no_figures,
+    )
+    table = Table(title=f"evaluation of {escape(args.run_dir)}", title_justify="left")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for label, value in summary_rows(result.values):
+        table.add_row(label, value)
+    out.print(table)
+    out.print(f"metrics: {escape(str(result.out_dir / 'metrics.json'))}")
+    for path in result.figures:
+        out.print(f"figure: {escape(str(path))}")
+    return 0
+
+
 # --- parser --------------------------------------------------------------------------------------
 
 
@@ -218,6 +240,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("presets", help="list the shipped experiment presets")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_presets)
+
+    p = sub.add_parser("evaluate", help="score a trained run: grid scores, nulls, periods, modules, figures")
+    p.add_argument("run_dir", help="a run folder from gridzoo train")
+    p.add_argument("--layer", help="layer to analyse (default: the architecture's scored layer)")
+    p.add_argument("--bins", type=int, help="bins per side of the rate maps (default 44, as NFL)")
+    p.add_argument("--units", type=int, help="analyse only the first N units")
+    p.add_argument("--samples", type=int, default=200_000, help="positions for the rate maps (default 200000)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--out", metavar="DIR", help="where to write metrics.json and figures (default RUN_DIR/evaluation)")
+    p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    p.set_defaults(func=cmd_evaluate)
 
     for name, func, help_text in (
         ("train", cmd_train, "train a model from a TOML config or a preset"),

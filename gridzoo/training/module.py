@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader, IterableDataset
 
 from gridzoo.config import Experiment, TrainingConfig
 from gridzoo.environment import Environment, Trajectories
-from gridzoo.model import PathIntegrator, build_model
+from gridzoo.model import build_model, evaluation_batch
 from gridzoo.seeding import Stream, generator, seed_default_generator, stream_seed
 
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
@@ -68,10 +68,11 @@ class _StepNumbers(IterableDataset):
 class TrajectoryDataModule(pl.LightningDataModule):
     """Generates each step's batch of trajectories on the training device."""
 
-    def __init__(self, environment: Environment, training: TrainingConfig) -> None:
+    def __init__(self, environment: Environment, experiment: Experiment) -> None:
         super().__init__()
         self.environment = environment
-        self.training = training
+        self.experiment = experiment
+        self.training = experiment.training
 
     def train_dataloader(self) -> DataLoader:
         return DataLoader(_StepNumbers(lambda: self.trainer.global_step), batch_size=None)
@@ -87,10 +88,4 @@ class TrajectoryDataModule(pl.LightningDataModule):
 
     def eval_batch(self, device: torch.device | str) -> Trajectories:
         """The fixed evaluation batch (the same for every evaluation of a run)."""
-        t = self.training
-        return self.environment.sample(
-            t.eval_batch_size,
-            t.eval_seq_len or t.seq_len,
-            generator=generator(t.seed, Stream.EVAL_BATCH, device=device),
-            device=device,
-        )
+        return evaluation_batch(self.experiment, self.environment, device)

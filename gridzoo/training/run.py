@@ -161,7 +161,7 @@ def _fit(
 ) -> RunResult:
     _quiet_lightning()
     t = experiment.training
-    data = TrajectoryDataModule(module.model.environment, t)
+    data = TrajectoryDataModule(module.model.environment, experiment)
     history = History(run_dir / "metrics.csv", t.log_every)
     evaluator = Evaluator(history, t.eval_every, [m.cls(m.config) for m in experiment.metrics], data.eval_batch)
     interrupted: list[int] = []

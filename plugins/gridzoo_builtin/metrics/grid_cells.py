@@ -1,0 +1,140 @@
+"""Grid-cell analysis of a layer: grid scores with null baselines, period, orientation and modules.
+
+Protocol of Schaeffer, Khona & Fiete (2022): rate maps per unit over evaluation rollouts, the 60° grid score of
+every unit, the best unit's score, the fraction of units over fixed thresholds, and the grid period. Two things
+are added that a fixed threshold needs to mean anything: the same scores for the untrained network of the same
+seed and for spatially shuffled rate maps, whose 95th percentile is reported as a threshold beside 0.3, 0.8
+and 1.15 (an untrained Sorscher-size RNN already puts about 21 % of its units over 0.3 at 20 bins).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from gridzoo.analysis import figures
+from gridzoo.analysis.geometry import grid_geometry, grid_modules
+from gridzoo.analysis.gridscore import GridScores, grid_scores
+from gridzoo.component import ComponentConfig
+from gridzoo.metric import Metric, Rollout
+
+NFL = (
+    "Schaeffer, Khona & Fiete (2022). No Free Lunch from Deep Learning in Neuroscience: A Case Study through "
+    "Models of the Entorhinal-Hippocampal Circuit. NeurIPS 35."
+)
+
+
+class GridCellsConfig(ComponentConfig):
+    layer: str | None = Field(None, description="Layer to score; default: the architecture's scored layer.")
+    bins: int = Field(44, ge=5, description="Bins per side of the rate maps (NFL: 44 of 5 cm; also 20, 32).")
+    smoothing: float = Field(0.0, ge=0, description="Gaussian smoothing of rate maps, in bins (0: none).")
+    variant: Literal["mean_diff", "min_max"] = Field(
+        "min_max",
+        description="60° score: 'min_max' = min(r60, r120) − max(r30, r90, r150) (Sargolini; NFL) or "
+        "'mean_diff' = (r60 + r120)/2 − (r30 + r90 + r150)/3 (Banino's default).",
+    )
+    nan_policy: Literal["zero", "exclude"] = Field(
+        "zero", description="Unvisited bins in the autocorrelogram: 'zero' (the reference) or 'exclude'."
+    )
+    units: int | None = Field(None, gt=0, description="Score only the first N units of the layer (all if unset).")
+    thresholds: tuple[float, ...] = Field((0.3, 0.8, 1.15), description="Fixed score_60 thresholds to report.")
+    null: Literal["both", "untrained", "shuffled", "none"] = Field(
+        "both", description="Null baselines: the untrained network of the same seed, shuffled rate maps, or both."
+    )
+    null_quantile: float = Field(0.95, gt=0, lt=1, description="Quantile of the null scores used as a threshold.")
+    seed: int = Field(0, ge=0, description="Seed of the spatial shuffles.")
+    grid_threshold: float = Field(
+        0.3, description="Units count as grid cells (for periods and modules) above max(null threshold, this)."
+    )
+    module_tolerance: float = Field(0.15, gt=0, description="Log-period distance that separates modules (~15 %).")
+    module_min_units: int = Field(3, ge=1, description="Clusters with fewer grid cells are not counted as modules.")
+
+
+class GridCells(Metric):
+    """Grid scores (reference-exact), null baselines and thresholds, period (m), orientation and modules."""
+
+    Config = GridCellsConfig
+    summary = "Grid scores with untrained and shuffled nulls, thresholds, periods (m), orientation, modules."
+    citation = NFL
+    config: GridCellsConfig
+
+    def _scores(self, rollout: Rollout, maps: np.ndarray) -> GridScores:
+        return grid_scores(maps, variant=self.config.variant, nan_policy=self.config.nan_policy)
+
+    def _maps(self, rollout: Rollout):
+        cfg = self.config
+        maps = rollout.rate_maps(cfg.layer, cfg.bins, cfg.smoothing)
+        return maps, maps.maps[: cfg.units] if cfg.units else maps.maps
+
+    def compute(self, rollout: Rollout) -> dict[str, float]:
+        cfg = self.config
+        ratemaps, maps = self._maps(rollout)
+        key = ("grid_scores", rollout.layer(cfg.layer), cfg.bins, cfg.smoothing, cfg.variant, cfg.nan_policy, cfg.units)
+        scores: GridScores = rollout.cached(key, lambda: self._scores(rollout, maps))  # type: ignore[assignment]
+        s60 = scores.score_60
+        values: dict[str, float] = {
+            "n_units": float(len(s60)),
+            "score_60_max": float(np.max(s60)),
+            "score_60_median": float(np.median(s60)),
+            "score_90_max": float(np.max(scores.score_90)),
+        }
+        for t in cfg.thresholds:
+            values[f"fraction_score_60_over_{t:g}"] = float(np.mean(s60 > t))
+        nulls = {}
+        if cfg.null in ("both", "untrained") and rollout.untrained is not None:
+            untrained = rollout.untrained()
+            umaps = untrained.rate_maps(cfg.layer, cfg.bins, cfg.smoothing).maps
+            nulls["untrained"] = self._scores(untrained, umaps[: cfg.units] if cfg.units else umaps).score_60
+            values["untrained_score_60_max"] = float(np.max(nulls["untrained"]))
+            for t in cfg.thresholds:
+                values[f"untrained_fraction_score_60_over_{t:g}"] = float(np.mean(nulls["untrained"] > t))
+        if cfg.null in ("both", "shuffled"):
+            nulls["shuffled"] = self._scores(rollout, shuffle_maps(maps, cfg.seed)).score_60
+        threshold = None
+        if nulls:
+            # A unit must beat every null: the largest of their quantiles.
+            threshold = max(float(np.quantile(v, cfg.null_quantile)) for v in nulls.values())
+            values["null_threshold_60"] = threshold
+            values["fraction_score_60_over_null"] = float(np.mean(s60 > threshold))
+        geometry = grid_geometry(scores.sac, ratemaps.bin_size)
+        gridlike = s60 > max(cfg.grid_threshold, threshold if threshold is not None else -np.inf)
+        periods = geometry.period[gridlike]
+        values["n_grid_units"] = float(gridlike.sum())
+        values["period_median_m"] = float(np.nanmedian(periods)) if np.isfinite(periods).any() else float("nan")
+        modules = grid_modules(geometry.period, geometry.orientation, gridlike, tolerance=cfg.module_tolerance)
+        big = modules.sizes >= cfg.module_min_units
+        values["module_count"] = float(big.sum())
+        for i, period in enumerate(modules.periods[big]):
+            values[f"module_{i + 1}_period_m"] = float(period)
+        self.details = {"maps": ratemaps, "scores": scores, "nulls": nulls, "threshold": threshold,
+                        "geometry": geometry, "modules": modules, "gridlike": gridlike}
+        return values
+
+    def figures(self, rollout: Rollout, values: dict[str, float], out_dir: Path) -> list[Path]:
+        d = getattr(self, "details", None)
+        if d is None:
+            return []
+        cfg = self.config
+        layer = rollout.layer(cfg.layer)
+        return [
+            figures.top_units(d["maps"], d["scores"], out_dir / f"top_units_{layer}.png", title=f"layer {layer}: "
+                              f"best units by 60° grid score ({cfg.variant})"),
+            figures.score_survival(d["scores"].score_60, d["nulls"], cfg.thresholds, d["threshold"],
+                                   out_dir / f"score_distribution_{layer}.png", variant=cfg.variant),
+            figures.period_histogram(d["geometry"].period[d["gridlike"]],
+                                     d["modules"].periods[d["modules"].sizes >= cfg.module_min_units],
+                                     out_dir / f"periods_{layer}.png"),
+        ]
+
+
+def shuffle_maps(maps: np.ndarray, seed: int) -> np.ndarray:
+    """Each unit's rate map with its visited bins randomly permuted (unvisited bins stay where they are)."""
+    rng = np.random.default_rng(seed)
+    flat = maps.reshape(len(maps), -1).copy()
+    visited = np.flatnonzero(~np.isnan(flat).all(axis=0))
+    order = np.argsort(rng.random((len(maps), len(visited))), axis=1)
+    flat[:, visited] = np.take_along_axis(flat[:, visited], order, axis=1)
+    return flat.reshape(maps.shape)

@@ -1,0 +1,30 @@
+"""Spatial information (Skaggs et al. 1993) of a layer's units."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field
+
+from gridzoo.analysis.geometry import spatial_information
+from gridzoo.component import ComponentConfig
+from gridzoo.metric import Metric, Rollout
+
+
+class SpatialInformationConfig(ComponentConfig):
+    layer: str | None = Field(None, description="Layer to analyse; default: the architecture's scored layer.")
+    bins: int = Field(44, ge=2, description="Bins per side of the rate maps.")
+
+
+class SpatialInformation(Metric):
+    """Skaggs spatial information, Σ p_i (λ_i/λ̄) log2(λ_i/λ̄) bits, of every unit; negative activations are
+    clipped to 0 (it is defined for rates)."""
+
+    Config = SpatialInformationConfig
+    summary = "Skaggs spatial information (bits) of a layer's units; median and max."
+    citation = "Skaggs, McNaughton, Gothard & Markus (1993). An information-theoretic approach to deciphering the hippocampal code. NeurIPS 5."
+    config: SpatialInformationConfig
+
+    def compute(self, rollout: Rollout) -> dict[str, float]:
+        maps = rollout.rate_maps(self.config.layer, self.config.bins)
+        info = spatial_information(maps.maps, maps.occupancy)
+        return {"spatial_info_median_bits": float(np.median(info)), "spatial_info_max_bits": float(np.max(info))}

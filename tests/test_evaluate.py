@@ -1,0 +1,70 @@
+"""`gridzoo evaluate`: scores a trained run with the metrics plugins, writes metrics.json and figures."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from gridzoo.cli import main
+from gridzoo.config import load_experiment
+from gridzoo.evaluation import evaluate, load_run
+from gridzoo.training import train
+
+from conftest import tiny_config
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("eval") / "run"
+    train(load_experiment(data=tiny_config(steps=60)), out, live=False)
+    return out
+
+
+def test_evaluate_writes_metrics_and_figures(run, tmp_path):
+    result = evaluate(run, bins=16, samples=20_000, out=tmp_path / "ev")
+    values = result.values
+    trained = json.loads((run / "metrics.json").read_text())
+    assert values["decoding_error_cm"] == pytest.approx(trained["decoding_error_cm"], rel=1e-5)
+    for key in ("score_60_max", "null_threshold_60", "untrained_score_60_max", "fraction_score_60_over_0.3",
+                "fraction_score_60_over_null", "module_count", "spatial_info_median_bits"):
+        assert np.isfinite(values[key]), key
+    assert values["n_units"] == 48  # the tiny rnn's hidden size
+    saved = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert saved["layer"] == "rnn" and saved["metrics"]["grid_cells"]["settings"]["bins"] == 16
+    assert saved["metrics"]["grid_cells"]["settings"]["variant"] == "min_max"
+    assert len(result.figures) == 3
+    for path in result.figures:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
+
+
+def test_untrained_null_differs_from_trained(run):
+    experiment, model = load_run(run)
+    from gridzoo.evaluation import make_rollout
+
+    rollout = make_rollout(experiment, model, 5_000, "cpu")
+    trained = rollout.rate_maps(bins=10).maps
+    untrained = rollout.untrained().rate_maps(bins=10).maps
+    assert trained.shape == untrained.shape and not np.allclose(trained, untrained)
+
+
+def test_cli_evaluate_and_bad_layer(run, tmp_path, capsys):
+    assert main(["evaluate", str(run), "--bins", "12", "--samples", "5000", "--no-figures", "--out", str(tmp_path / "e")]) == 0
+    text = capsys.readouterr().out
+    assert "decoding error (cm)" in text and "best unit's 60° score" in text
+    assert main(["evaluate", str(run), "--layer", "nope"]) == 2
+    assert "layers are" in capsys.readouterr().err
+    assert main(["evaluate", str(tmp_path / "missing")]) == 2
+
+
+def test_shuffled_maps_keep_each_units_values():
+    from gridzoo_builtin.metrics.grid_cells import shuffle_maps
+
+    maps = np.random.default_rng(0).random((3, 8, 8))
+    maps[:, 0, 0] = np.nan
+    shuffled = shuffle_maps(maps, seed=1)
+    assert np.isnan(shuffled[:, 0, 0]).all()
+    for u in range(3):
+        assert np.allclose(np.sort(maps[u][~np.isnan(maps[u])]), np.sort(shuffled[u][~np.isnan(shuffled[u])]))
+    assert not np.allclose(np.nan_to_num(maps), np.nan_to_num(shuffled))
