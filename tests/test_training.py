@@ -42,7 +42,7 @@ def test_training_clearly_beats_the_untrained_network(tmp_path):
     assert meta["status"] == "finished" and meta["step"] == 300
     assert meta["components"]["architecture"]["distribution"] == "gridzoo"
     # The centres are saved with the weights.
-    assert _weights(run)["encoders.0.centres"].shape == (64, 2)
+    assert _weights(run)["encoders.0.centres"].shape == (64, 1, 2)  # (cells, fields, xy)
 
 
 class _InterruptAt(pl.Callback):
