@@ -117,3 +117,26 @@ def test_presets_listed_and_unknown_preset_suggested(capsys, tmp_path):
     assert "demo" in {p["name"] for p in json.loads(capsys.readouterr().out)}
     assert main(["train", "--preset", "dmeo", "--out", str(tmp_path / "r")]) == 2
     assert "Did you mean 'demo'?" in capsys.readouterr().err
+
+
+def test_every_preset_is_a_valid_experiment():
+    from gridzoo.config import load_experiment
+    from gridzoo.model import build_model
+    from gridzoo.presets import preset_names, preset_path
+
+    names = preset_names()
+    expected = {"demo", "sorscher2019", "banino2018"} | {f"nfl2022-{t}" for t in ("cartesian", "polar", "gaussian", "dos", "dog", "sod")}
+    assert expected | {f"{n}-mini" for n in expected - {"demo"}} <= set(names)
+    for name in names:
+        experiment = load_experiment(preset_path(name))
+        if experiment.architecture.config.model_dump().get("hidden_size", 0) <= 1024:
+            build_model(experiment)  # the components combine (the 4096-unit ones are only validated)
+
+
+def test_component_catalogue_documents_every_builtin():
+    from conftest import ROOT
+
+    catalogue = (ROOT / "docs" / "components.md").read_text()
+    for info in gridzoo.list_components():
+        if info.distribution == "gridzoo":
+            assert f"`{info.name}`" in catalogue, info.name
