@@ -17,6 +17,7 @@ from safetensors.torch import load_file
 
 from gridzoo.config import load_experiment
 from gridzoo.errors import TrainingInterrupted
+from gridzoo.model import build_model
 from gridzoo.training import resume, train
 
 from conftest import tiny_config
@@ -120,3 +121,26 @@ def test_ctrl_c_from_the_cli_saves_a_checkpoint_and_resumes(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads((run / "run.json").read_text())["status"] == "finished"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"optimizer": "adam"},
+        {"optimizer": "rmsprop", "momentum": 0.9},
+        {"optimizer": "sgd", "momentum": 0.9, "lr": 0.05},
+        {"optimizer": "adagrad", "lr": 0.05},
+        {"optimizer": "adam", "grad_clip": 1e-6, "grad_clip_algorithm": "value"},
+        {"optimizer": "adam", "grad_clip": 1e-3, "grad_clip_algorithm": "norm"},
+    ],
+)
+def test_optimizers_and_clipping_train(options, tmp_path):
+    experiment = load_experiment(data=tiny_config(steps=4, eval_every=4, **options))
+    train(experiment, tmp_path / "run", live=False)
+    after = _weights(tmp_path / "run")
+    untrained = build_model(experiment).state_dict()
+    moved = max(float((after[k] - untrained[k]).abs().max()) for k in after if k.startswith("architecture."))
+    assert moved > 0
+    if options.get("grad_clip_algorithm") == "value" and options["optimizer"] == "adam":
+        # Adam normalises the clipped gradient, so each step still moves a weight by at most about lr.
+        assert moved <= 4 * experiment.training.lr * 1.01

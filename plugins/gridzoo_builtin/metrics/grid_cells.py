@@ -49,8 +49,13 @@ class GridCellsConfig(ComponentConfig):
     grid_threshold: float = Field(
         0.3, description="Units count as grid cells (for periods and modules) above max(null threshold, this)."
     )
-    module_tolerance: float = Field(0.15, gt=0, description="Log-period distance that separates modules (~15 %).")
-    module_min_units: int = Field(3, ge=1, description="Clusters with fewer grid cells are not counted as modules.")
+    module_tolerance: float = Field(0.2, gt=0, description="Log-period distance that separates modules (~20 %).")
+    module_orientation_weight: float = Field(
+        0.0, ge=0, description="Weight of orientation (per degree) against log-period when clustering; 0: period only "
+        "(orientation from a few peaks is noisy in small arenas and splits modules)."
+    )
+    module_min_units: int = Field(3, ge=1, description="A module needs at least this many grid cells...")
+    module_min_fraction: float = Field(0.1, ge=0, le=1, description="...and at least this fraction of them.")
 
 
 class GridCells(Metric):
@@ -104,13 +109,17 @@ class GridCells(Metric):
         periods = geometry.period[gridlike]
         values["n_grid_units"] = float(gridlike.sum())
         values["period_median_m"] = float(np.nanmedian(periods)) if np.isfinite(periods).any() else float("nan")
-        modules = grid_modules(geometry.period, geometry.orientation, gridlike, tolerance=cfg.module_tolerance)
-        big = modules.sizes >= cfg.module_min_units
+        modules = grid_modules(geometry.period, geometry.orientation, gridlike, tolerance=cfg.module_tolerance,
+                               orientation_weight=cfg.module_orientation_weight)
+        big = (modules.sizes >= cfg.module_min_units) & (modules.sizes >= cfg.module_min_fraction * gridlike.sum())
         values["module_count"] = float(big.sum())
-        for i, period in enumerate(modules.periods[big]):
+        module_periods = modules.periods[big]
+        for i, period in enumerate(module_periods):
             values[f"module_{i + 1}_period_m"] = float(period)
+        for i, ratio in enumerate(module_periods[1:] / module_periods[:-1]):
+            values[f"module_ratio_{i + 2}_to_{i + 1}"] = float(ratio)
         self.details = {"maps": ratemaps, "scores": scores, "nulls": nulls, "threshold": threshold,
-                        "geometry": geometry, "modules": modules, "gridlike": gridlike}
+                        "geometry": geometry, "modules": modules, "gridlike": gridlike, "big": big}
         return values
 
     def figures(self, rollout: Rollout, values: dict[str, float], out_dir: Path) -> list[Path]:
@@ -125,7 +134,7 @@ class GridCells(Metric):
             figures.score_survival(d["scores"].score_60, d["nulls"], cfg.thresholds, d["threshold"],
                                    out_dir / f"score_distribution_{layer}.png", variant=cfg.variant),
             figures.period_histogram(d["geometry"].period[d["gridlike"]],
-                                     d["modules"].periods[d["modules"].sizes >= cfg.module_min_units],
+                                     d["modules"].periods[d["big"]],
                                      out_dir / f"periods_{layer}.png"),
         ]
 
