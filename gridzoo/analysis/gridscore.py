@@ -55,33 +55,45 @@ class GridScores:
 def _cross_sums(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """out[u, Ly, Lx] = Σ_i a[u, i] · b[u, i + L] over 2-D indices i where both are inside, for every lag L.
 
-    One batched matrix product per vertical lag, then sums along diagonals; all direct summation."""
+    One batched matrix product per vertical lag, then sums along its diagonals; all direct summation. An
+    autocorrelation (``a is b``) is point-symmetric, out[-L] = out[L], so only half the lags are computed."""
+    symmetric = a is b
     units, n, _ = a.shape
-    ta, tb = torch.from_numpy(a), torch.from_numpy(b)
-    out = torch.zeros(units, 2 * n - 1, 2 * n - 1, dtype=torch.float64)
-    for ly in range(-(n - 1), n):
+    ta_t, tb = torch.from_numpy(a).transpose(1, 2).contiguous(), torch.from_numpy(b)
+    out = torch.empty(units, 2 * n - 1, 2 * n - 1, dtype=torch.float64)
+    # Each product m (N×N) is written into the middle of a zero-padded row buffer of width 3N-2; a strided view
+    # whose rows step one extra element per row then lines every diagonal of m up in a column.
+    padded = torch.zeros(units, n, 3 * n - 2, dtype=torch.float64)
+    width = 3 * n - 2
+    diagonals = padded.as_strided((units, n, 2 * n - 1), (n * width, width + 1, 1))
+    for ly in range(0 if symmetric else -(n - 1), n):
         rows = slice(max(0, -ly), min(n, n - ly))
         shifted = slice(max(0, -ly) + ly, min(n, n - ly) + ly)
-        m = ta[:, rows].transpose(1, 2) @ tb[:, shifted]  # (U, N, N): m[j, k] = Σ_iy a[iy, j] b[iy+ly, k]
-        for lx in range(-(n - 1), n):
-            out[:, ly + n - 1, lx + n - 1] = m.diagonal(offset=lx, dim1=1, dim2=2).sum(-1)
-    return out.numpy()
+        # m[j, k] = Σ_iy a[iy, j] b[iy+ly, k]; the sum over j of m[j, j + lx] is the lag (ly, lx).
+        torch.bmm(ta_t[:, :, rows], tb[:, shifted], out=padded[:, :, n - 1 : 2 * n - 1])
+        torch.sum(diagonals, dim=1, out=out[:, ly + n - 1])
+    if symmetric:
+        out[:, : n - 1] = out[:, n:].flip(1, 2)
+    return out
 
 
-def _box_sums(a: np.ndarray) -> np.ndarray:
+def _autocorr(x: torch.Tensor) -> torch.Tensor:
+    array = x.numpy()
+    return _cross_sums(array, array)
+
+
+def _box_sums(a: torch.Tensor) -> torch.Tensor:
     """out[u, L] = Σ a[u, i] over the i for which i and i + L are both inside (the reference's sum against ones).
 
     Each window is a prefix or a suffix of rows and columns, so it is built from running sums without any
     subtraction: a one-bin window is that bin exactly, and a window of zeros is exactly zero."""
 
-    def along(x: np.ndarray, axis: int) -> np.ndarray:
+    def along(x: torch.Tensor, axis: int) -> torch.Tensor:
         n = x.shape[axis]
-        prefix = np.cumsum(x, axis=axis)  # prefix[k] = sum of the first k+1
-        suffix = np.flip(np.cumsum(np.flip(x, axis=axis), axis=axis), axis=axis)  # suffix[k] = sum from k on
+        prefix = torch.cumsum(x, dim=axis)  # prefix[k] = sum of the first k+1
+        suffix = torch.cumsum(x.flip(axis), dim=axis).flip(axis)  # suffix[k] = sum from k on
         # Lag L >= 0 keeps indices [0, n-L): prefix[n-1-L]; L < 0 keeps [-L, n): suffix[-L].
-        pos = np.take(prefix, np.arange(n - 1, -1, -1), axis=axis)  # L = 0 .. n-1
-        neg = np.take(suffix, np.arange(n - 1, 0, -1), axis=axis)  # L = -(n-1) .. -1
-        return np.concatenate([neg, pos], axis=axis)
+        return torch.cat([suffix.narrow(axis, 1, n - 1).flip(axis), prefix.flip(axis)], dim=axis)
 
     return along(along(a, 2), 1)
 
@@ -91,34 +103,30 @@ def autocorrelogram(rate_maps: np.ndarray, nan_policy: NanPolicy = "zero") -> np
 
     ``nan_policy="zero"`` treats unvisited (NaN) bins as zeros, as the reference does; ``"exclude"`` leaves them
     out of every window's statistics."""
-    maps = np.asarray(rate_maps, dtype=np.float64)
-    visited = ~np.isnan(maps)
-    x = np.where(visited, maps, 0.0)
+    maps = torch.as_tensor(np.asarray(rate_maps, dtype=np.float64))
+    visited = ~torch.isnan(maps)
+    x = torch.where(visited, maps, 0.0)
     if nan_policy == "zero":
-        xx = _cross_sums(x, x)
+        xx = _autocorr(x)
         s1 = _box_sums(x)
         q1 = _box_sums(x * x)
-        s2, q2 = s1[:, ::-1, ::-1], q1[:, ::-1, ::-1]  # Σ x[i+L] over the window is the mirror image
-        n = _box_sums(np.ones_like(x[:1]))
+        n = _box_sums(torch.ones_like(x[:1]))
     elif nan_policy == "exclude":
-        mask = visited.astype(np.float64)
-        xx = _cross_sums(x, x)
-        s1 = _cross_sums(x, mask)
-        q1 = _cross_sums(x * x, mask)
-        s2, q2 = s1[:, ::-1, ::-1], q1[:, ::-1, ::-1]
-        n = _cross_sums(mask, mask)
+        mask = visited.to(torch.float64)
+        xx = _autocorr(x)
+        s1 = _cross_sums(x.numpy(), mask.numpy())
+        q1 = _cross_sums((x * x).numpy(), mask.numpy())
+        n = _cross_sums(mask.numpy(), mask.numpy())
     else:
         raise ValueError(f"nan_policy must be 'zero' or 'exclude', got {nan_policy!r}")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        var1 = q1 / n - s1**2 / n**2
-        var2 = q2 / n - s2**2 / n**2
-        covar = xx / n - s1 * s2 / n**2
-        # A window of (numerically) zero variance has no defined correlation: 0, as the reference's NaN → 0.
-        tiny1 = var1 <= 1e-12 * np.abs(q1 / n)
-        tiny2 = var2 <= 1e-12 * np.abs(q2 / n)
-        coef = covar / (np.sqrt(var1) * np.sqrt(var2))
-    coef[tiny1 | tiny2 | ~np.isfinite(coef) | (n == 0)] = 0.0
-    return coef
+    s2, q2 = s1.flip(1, 2), q1.flip(1, 2)  # Σ x[i+L] over the window is the mirror image
+    var1 = q1 / n - s1**2 / n**2
+    var2 = q2 / n - s2**2 / n**2
+    covar = xx / n - s1 * s2 / n**2
+    coef = covar / (var1.clamp_min(0).sqrt() * var2.clamp_min(0).sqrt())
+    # A window of (numerically) zero variance has no defined correlation: 0, as the reference's NaN → 0.
+    degenerate = (var1 <= 1e-12 * (q1 / n).abs()) | (var2 <= 1e-12 * (q2 / n).abs()) | ~torch.isfinite(coef)
+    return coef.masked_fill_(degenerate | (n == 0), 0.0).numpy()
 
 
 # --- rotation ----------------------------------------------------------------------------------------
@@ -188,7 +196,7 @@ def grid_scores(
     variant: Variant = "mean_diff",
     nan_policy: NanPolicy = "zero",
     rings=REFERENCE_RINGS,
-    chunk: int = 256,
+    chunk: int = 512,
 ) -> GridScores:
     """60° and 90° grid scores of every rate map (U, N, N), each the best over ``rings``.
 
@@ -210,16 +218,17 @@ def grid_scores(
 def _score_chunk(maps, masks, area, variant, nan_policy):
     sac = autocorrelogram(maps, nan_policy)
     units, size, _ = sac.shape
-    flat = sac.reshape(units, -1)
-    in_ring = flat @ masks.T  # (U, K) Σ_ring sac
-    mean = in_ring / area
-    variance = (flat**2 @ masks.T) / area - mean**2 + 1e-5
+    flat = torch.from_numpy(sac.reshape(units, -1))
+    masks_t, area_t = torch.from_numpy(masks.T.copy()), torch.from_numpy(area)  # (P, K), (K,)
+    in_ring = flat @ masks_t  # (U, K) Σ_ring sac
+    mean = in_ring / area_t
+    variance = (flat * flat) @ masks_t / area_t - mean**2 + 1e-5
     coeffs = spline_coefficients(sac)
     corr = {}
     for angle in ANGLES:
-        rotated = rotate_coefficients(coeffs, angle).reshape(units, -1)
-        cross = (flat * rotated) @ masks.T - mean * (rotated @ masks.T) - mean * in_ring + mean**2 * area
-        corr[angle] = cross / area / variance
+        rotated = torch.from_numpy(rotate_coefficients(coeffs, angle).reshape(units, -1))
+        cross = (flat * rotated) @ masks_t - mean * (rotated @ masks_t) - mean * in_ring + mean**2 * area_t
+        corr[angle] = (cross / area_t / variance).numpy()
     if variant == "mean_diff":
         s60 = (corr[60] + corr[120]) / 2 - (corr[30] + corr[90] + corr[150]) / 3
     else:
