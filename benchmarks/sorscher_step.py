@@ -23,6 +23,7 @@ import torch
 from gridzoo.config import load_experiment
 from gridzoo.model import build_model
 from gridzoo.seeding import generator
+from gridzoo.training.module import OPTIMIZERS
 
 
 def sync(device: torch.device) -> None:
@@ -86,7 +87,7 @@ def main() -> None:
         }
     )
     model = build_model(experiment).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    optimizer = OPTIMIZERS["adam"](model.parameters(), experiment.training)  # what gridzoo trains with
     step_number = [0]
 
     def step() -> None:

@@ -19,4 +19,13 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 
 from gridzoo.registry import build, get_component, list_components  # noqa: E402  (light: imports no torch)
 
-__all__ = ["__version__", "build", "get_component", "list_components"]
+__all__ = ["__version__", "build", "get_component", "list_components", "zoo"]
+
+
+def __getattr__(name: str):
+    # ``gridzoo.zoo`` without importing torch at ``import gridzoo`` time.
+    if name == "zoo":
+        import importlib
+
+        return importlib.import_module("gridzoo.zoo")
+    raise AttributeError(f"module 'gridzoo' has no attribute {name!r}")

@@ -214,21 +214,22 @@ def _list_item(items: list, part: str, where: str) -> Any:
 # Validation
 
 
+def _error_line(err: dict, path: str, allowed: Sequence[str], what: str = "key") -> str:
+    """One pydantic error as one line: the dotted path, what is wrong, and how to fix it."""
+    if err["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(str(err["loc"][-1]), list(allowed), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed) or 'none'}"
+        return f"{path}: unknown {what} ({hint})"
+    if err["type"] == "missing":
+        return f"{path}: required, but missing"
+    return f"{path}: {err['msg']} (got {err.get('input')!r})"
+
+
 def _format_errors(error: ValidationError, prefix: str, allowed: Sequence[str] = ()) -> list[str]:
-    """One line per pydantic error: the dotted path, what is wrong, and how to fix it."""
-    lines = []
-    for err in error.errors():
-        loc = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
-        if err["type"] == "extra_forbidden":
-            key = str(err["loc"][-1])
-            close = difflib.get_close_matches(key, list(allowed), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed) or 'none'}"
-            lines.append(f"{loc}: unknown key ({hint})")
-        elif err["type"] == "missing":
-            lines.append(f"{loc}: required, but missing")
-        else:
-            lines.append(f"{loc}: {err['msg']} (got {err.get('input')!r})")
-    return lines
+    return [
+        _error_line(err, ".".join(str(p) for p in (prefix, *err["loc"]) if p != ""), allowed)
+        for err in error.errors()
+    ]
 
 
 def validate_component_params(cls: type, params: Mapping[str, Any], prefix: str = "") -> Any:
@@ -266,19 +267,11 @@ def resolve_experiment(
         lines = []
         for err in exc.errors():
             path = _section_path(err["loc"], data)
-            if err["type"] == "extra_forbidden" and len(err["loc"]) == 1:
-                close = difflib.get_close_matches(str(err["loc"][0]), _TOP_KEYS, n=1)
-                hint = f"did you mean {close[0]!r}?" if close else f"sections are: {', '.join(_TOP_KEYS)}"
-                lines.append(f"{path}: unknown section ({hint})")
-            elif err["type"] == "extra_forbidden":
-                allowed = list(TrainingConfig.model_fields) if err["loc"][0] == "training" else []
-                close = difflib.get_close_matches(str(err["loc"][-1]), allowed, n=1)
-                hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
-                lines.append(f"{path}: unknown key ({hint})")
-            elif err["type"] == "missing":
-                lines.append(f"{path}: required, but missing")
+            if len(err["loc"]) == 1:
+                lines.append(_error_line(err, path, _TOP_KEYS, what="section"))
             else:
-                lines.append(f"{path}: {err['msg']} (got {err.get('input')!r})")
+                allowed = list(TrainingConfig.model_fields) if err["loc"][0] == "training" else []
+                lines.append(_error_line(err, path, allowed))
         raise ConfigError(_bulleted(f"invalid {source}", lines)) from None
 
     errors: list[str] = []

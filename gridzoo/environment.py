@@ -79,15 +79,20 @@ class Environment(Component, ABC):
     ) -> Trajectories:
         """A batch of trajectories, generated on ``device``."""
 
-    @abstractmethod
     def sample_positions(
         self, n: int, *, generator: torch.Generator, device: torch.device | str = "cpu"
     ) -> Tensor:
-        """``n`` positions uniform over the arena, shape (n, 2): used to place cell centres."""
+        """``n`` positions uniform over the arena, shape (n, 2): used to place cell centres.
+        By default the arena is its bounding box; other shapes override this and :meth:`contains`."""
+        b = self.bounds
+        u = torch.rand(n, 2, generator=generator, device=device)
+        return torch.stack([b.xmin + u[:, 0] * b.width, b.ymin + u[:, 1] * b.height], dim=-1)
 
-    @abstractmethod
     def contains(self, position: Tensor) -> Tensor:
         """Boolean mask, shape ``position.shape[:-1]``: which positions lie inside the arena."""
+        b = self.bounds
+        x, y = position[..., 0], position[..., 1]
+        return (x >= b.xmin) & (x <= b.xmax) & (y >= b.ymin) & (y <= b.ymax)
 
     def difference(self, a: Tensor, b: Tensor) -> Tensor:
         """``a − b`` elementwise (broadcasting), the short way round in periodic arenas."""

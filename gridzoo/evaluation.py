@@ -124,13 +124,35 @@ def evaluate(
     """Score a run with its metrics and the grid-cell analyses; write metrics.json (and figures) to ``out``
     (default ``RUN_DIR/evaluation``)."""
     experiment, model = load_run(run_dir, device)
+    return evaluate_model(
+        experiment, model, layer=layer, bins=bins, units=units, samples=samples, device=device, draw=draw,
+        out=Path(out) if out else Path(run_dir) / "evaluation", label=str(run_dir),
+    )
+
+
+def evaluate_model(
+    experiment: Experiment,
+    model: PathIntegrator,
+    *,
+    layer: str | None = None,
+    bins: int | None = None,
+    units: int | None = None,
+    samples: int = 200_000,
+    out: str | Path | None = None,
+    device: str | torch.device = "cpu",
+    draw: bool = True,
+    label: str = "",
+) -> Evaluation:
+    """Score a model in memory; write metrics.json and figures to ``out`` if given."""
+    model = model.to(device)
     if layer is not None and layer not in model.architecture.layers:
         raise GridzooError(f"--layer {layer!r}: this network's layers are {', '.join(model.architecture.layers)}")
     if bins is not None and bins < 5:
         raise GridzooError("--bins must be at least 5")
     specs = _metric_specs(experiment, {"layer": layer, "bins": bins, "units": units})
     rollout = make_rollout(experiment, model, samples, device)
-    out_dir = Path(out) if out else Path(run_dir) / "evaluation"
+    out_dir = Path(out) if out else None
+    draw = draw and out_dir is not None
     values: dict[str, float] = {}
     per_metric: dict[str, dict[str, Any]] = {}
     figures: list[Path] = []
@@ -141,8 +163,10 @@ def evaluate(
         per_metric[name] = {"settings": config.model_dump(mode="json"), "values": result}
         if draw:
             figures += metric.figures(rollout, result, out_dir)
+    if out_dir is None:
+        return Evaluation(values, per_metric)
     write_json(out_dir / "metrics.json", {
-        "run": str(run_dir),
+        "run": label,
         "layer": rollout.layer(layer),
         "samples": samples,
         "summary": values,

@@ -36,16 +36,6 @@ class BoxEnvironment(RandomWalkEnvironment):
     def periodic(self) -> bool:
         return self.config.periodic
 
-    def contains(self, position: Tensor) -> Tensor:
-        b = self.bounds
-        x, y = position[..., 0], position[..., 1]
-        return (x >= b.xmin) & (x <= b.xmax) & (y >= b.ymin) & (y <= b.ymax)
-
-    def sample_positions(self, n: int, *, generator: torch.Generator, device="cpu") -> Tensor:
-        b = self.bounds
-        u = torch.rand(n, 2, generator=generator, device=device)
-        return torch.stack([b.xmin + u[:, 0] * b.width, b.ymin + u[:, 1] * b.height], dim=-1)
-
     def _constants(self, device: torch.device) -> dict[str, Tensor]:
         """Small per-device tensors used at every step, made once instead of 20 times a batch."""
         cache = self.__dict__.setdefault("_device_constants", {})

@@ -64,16 +64,6 @@ class RecordedEnvironment(Environment):
     def dt(self) -> float:
         return float(self._data.get("dt", self.config.dt))
 
-    def contains(self, position: Tensor) -> Tensor:
-        b = self.bounds
-        x, y = position[..., 0], position[..., 1]
-        return (x >= b.xmin) & (x <= b.xmax) & (y >= b.ymin) & (y <= b.ymax)
-
-    def sample_positions(self, n: int, *, generator: torch.Generator, device="cpu") -> Tensor:
-        b = self.bounds
-        u = torch.rand(n, 2, generator=generator, device=device)
-        return torch.stack([b.xmin + u[:, 0] * b.width, b.ymin + u[:, 1] * b.height], dim=-1)
-
     def _tensors(self, device: torch.device) -> tuple[Tensor, Tensor]:
         key = str(device)
         if key not in self._on_device:
