@@ -74,7 +74,7 @@ def main() -> None:
     parser.add_argument("--cells", type=int, default=512)
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--seq", type=int, default=20)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     device = torch.device(args.device)
@@ -103,8 +103,12 @@ def main() -> None:
     floor = matmuls_only(args.hidden, args.cells, args.batch, args.seq, device)
     step()
     floor()  # warm-up
-    step_time = timed(step, args.repeats, device)
-    floor_time = timed(floor, args.repeats, device)
+    # Interleaved, so that drift in the machine's speed hits both sides alike; medians of each.
+    steps, floors = [], []
+    for _ in range(args.repeats):
+        steps.append(timed(step, 1, device))
+        floors.append(timed(floor, 1, device))
+    step_time, floor_time = statistics.median(steps), statistics.median(floors)
     flops = 2 * args.batch * args.seq * (3 * args.hidden**2 + 3 * args.hidden * args.cells)
     print(f"torch {torch.__version__}, device {device}, {torch.get_num_threads()} threads")
     print(f"Ng {args.hidden}, Np {args.cells}, batch {args.batch}, seq {args.seq}")
