@@ -299,11 +299,11 @@ def cmd_zoo_export(args: argparse.Namespace) -> int:
 
 
 def cmd_zoo_rebuild(args: argparse.Namespace) -> int:
-    import json
     import tempfile
 
     from gridzoo import zoo
     from gridzoo.evaluation import evaluate_model, load_run
+    from gridzoo.io import write_json
     from gridzoo.training import train
 
     recorded = zoo.load(args.name, registry=args.registry)
@@ -320,7 +320,7 @@ def cmd_zoo_rebuild(args: argparse.Namespace) -> int:
             a, b = recorded.metrics[key], rebuilt[key]
             table.add_row(key, f"{a:.4g}", f"{b:.4g}", f"{b - a:+.3g}")
     out.print(table)
-    (run_dir / "rebuild.json").write_text(json.dumps({"recorded": recorded.metrics, "rebuilt": rebuilt}, indent=2))
+    write_json(run_dir / "rebuild.json", {"recorded": recorded.metrics, "rebuilt": rebuilt})
     return 0
 
 
