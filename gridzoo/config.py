@@ -173,30 +173,36 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return path, value
 
 
+def set_path(data: dict[str, Any], path: Sequence[str], value: Any, where: str = "") -> None:
+    """Set ``data[a][b][c] = value`` for the path (a, b, c), creating sections; a list index may appear
+    (``encoder.1.sigma``), and a one-element list of sections is entered without one (``encoder.sigma``)."""
+    where = where or ".".join(path)
+    node: Any = data
+    for i, part in enumerate(path[:-1]):
+        here = ".".join(path[: i + 1])
+        if isinstance(node, list):
+            node = _list_item(node, part, here)
+        else:
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            elif isinstance(child, list) and len(child) == 1 and not path[i + 1].isdigit():
+                child = child[0]
+            elif not isinstance(child, (dict, list)):
+                raise ConfigError(f"{where}: {here} is a value, not a section")
+            node = child
+    if isinstance(node, list):
+        node[_list_index(node, path[-1], where)] = value
+    else:
+        node[path[-1]] = value
+
+
 def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
     """A copy of ``data`` with each ``--set`` applied; a list index may appear in the path (``encoder.1.sigma``)."""
     data = json.loads(json.dumps(data))  # deep copy of plain TOML data
     for text in overrides:
         path, value = parse_override(text)
-        node: Any = data
-        for i, part in enumerate(path[:-1]):
-            where = ".".join(path[: i + 1])
-            if isinstance(node, list):
-                node = _list_item(node, part, where)
-            else:
-                child = node.get(part)
-                if child is None:
-                    child = node[part] = {}
-                elif isinstance(child, list) and len(child) == 1 and not path[i + 1].isdigit():
-                    child = child[0]  # "encoder.sigma" on a one-element list of encoders
-                elif not isinstance(child, (dict, list)):
-                    raise ConfigError(f"--set {text!r}: {where} is a value, not a section")
-                node = child
-        if isinstance(node, list):
-            index = int(_list_index(node, path[-1], text))
-            node[index] = value
-        else:
-            node[path[-1]] = value
+        set_path(data, path, value, where=f"--set {text!r}")
     return data
 
 

@@ -27,6 +27,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "encoders": ("gridzoo.encoders", "gridzoo.encoder:TargetEncoder"),
     "architectures": ("gridzoo.architectures", "gridzoo.architecture:Architecture"),
     "metrics": ("gridzoo.metrics", "gridzoo.metric:Metric"),
+    "executors": ("gridzoo.executors", "gridzoo.executor:Executor"),
 }
 
 _SINGULAR = {kind[:-1]: kind for kind in KINDS}

@@ -1,0 +1,164 @@
+"""Running a sweep: a manifest, one folder and one result file per run, resumable after any interruption.
+
+Layout of a sweep folder::
+
+    manifest.json          the spec and every planned run (id, axis values, resolved config)
+    runs/ID/               the run folder of each run (as `gridzoo train` makes)
+    results/ID.json        each run's result, written atomically when the run ends: finished, diverged or failed
+    logs/ID.log            each run's training output
+
+Re-running the same command skips every run with a result, resumes a run that has a checkpoint, and restarts
+one that has neither. A run whose loss becomes NaN or infinite is stopped and recorded as diverged; any other
+error is recorded as failed with its message; the sweep goes on either way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+import traceback
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable
+
+import pytorch_lightning as pl
+import torch
+
+from gridzoo.errors import GridzooError
+from gridzoo.io import write_json
+from gridzoo.sweeps.spec import PlannedRun, plan, read_spec
+
+MANIFEST = "manifest.json"
+
+
+class Diverged(Exception):
+    """The training loss stopped being finite."""
+
+
+class StopOnNonFinite(pl.Callback):
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
+        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+        if not torch.isfinite(loss).all():
+            raise Diverged(f"loss became {float(loss)} at step {trainer.global_step}")
+
+
+@dataclass
+class SweepSummary:
+    out_dir: Path
+    total: int
+    skipped: int
+    counts: dict[str, int]
+    seconds: float
+
+
+def write_manifest(out_dir: Path, spec_data: dict[str, Any], runs: list[PlannedRun]) -> None:
+    """Write the manifest, or check that the folder already holds this same sweep."""
+    path = out_dir / MANIFEST
+    planned = {r.id: {"assignment": r.assignment, "config": r.config} for r in runs}
+    if path.is_file():
+        existing = json.loads(path.read_text())
+        if set(existing["runs"]) != set(planned):
+            raise GridzooError(
+                f"{out_dir} holds a different sweep ({len(existing['runs'])} runs, {len(set(existing['runs']) ^ set(planned))} "
+                "differ); choose another --out, or delete it to start over"
+            )
+        return
+    write_json(path, {"spec": spec_data, "order": [r.id for r in runs], "runs": planned})
+
+
+def read_manifest(out_dir: Path) -> dict[str, Any]:
+    path = Path(out_dir) / MANIFEST
+    if not path.is_file():
+        raise GridzooError(f"{out_dir} is not a sweep folder (no {MANIFEST}); run `gridzoo sweep SPEC --out {out_dir}`")
+    return json.loads(path.read_text())
+
+
+def result_path(out_dir: Path, run_id: str) -> Path:
+    return Path(out_dir) / "results" / f"{run_id}.json"
+
+
+def run_one(out_dir: str, run_id: str) -> dict[str, Any]:
+    """Train and evaluate one run of a sweep; never raises for a failing run (its result says why).
+
+    A top-level function of picklable arguments, so that any executor can ship it to a worker."""
+    from rich.console import Console
+
+    from gridzoo.config import load_experiment
+    from gridzoo.evaluation import evaluate_model, load_run
+    from gridzoo.training import resume, train
+
+    out = Path(out_dir)
+    target = result_path(out, run_id)
+    if target.is_file():
+        return json.loads(target.read_text())
+    manifest = read_manifest(out)
+    entry = manifest["runs"][run_id]
+    run_dir = out / "runs" / run_id
+    log = out / "logs" / f"{run_id}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    result: dict[str, Any] = {"id": run_id, "assignment": entry["assignment"]}
+    with open(log, "a") as stream:
+        console = Console(file=stream, force_terminal=False, width=120)
+        try:
+            experiment = load_experiment(data=entry["config"])
+            status = json.loads((run_dir / "run.json").read_text()).get("status") if (run_dir / "run.json").is_file() else None
+            if status != "finished":
+                if (run_dir / "checkpoints" / "last.ckpt").is_file():
+                    resume(run_dir, console=console, live=False, callbacks=[StopOnNonFinite()])
+                else:
+                    shutil.rmtree(run_dir, ignore_errors=True)
+                    train(experiment, run_dir, console=console, live=False, callbacks=[StopOnNonFinite()])
+            _, model = load_run(run_dir)
+            samples = manifest["spec"].get("samples", 50_000)
+            values = evaluate_model(experiment, model, samples=samples, draw=False).values
+            result.update(status="finished", metrics={k: _finite(v) for k, v in values.items()})
+        except Diverged as exc:
+            result.update(status="diverged", error=str(exc))
+        except Exception as exc:  # a failing run is a result, not the end of the sweep
+            result.update(status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    write_json(target, result)
+    return result
+
+
+def _finite(value: float) -> float | None:
+    return value if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+
+def run_sweep(
+    spec_path: str | Path,
+    out_dir: str | Path,
+    *,
+    executor: str = "local",
+    executor_options: dict[str, Any] | None = None,
+    dry_run: bool = False,
+    on_result: Callable[[str, dict], None] | None = None,
+) -> tuple[list[PlannedRun], SweepSummary | None]:
+    """Plan (validating every run), write the manifest, and run what has no result yet."""
+    from gridzoo.registry import build
+
+    spec, base = read_spec(spec_path)
+    runs = plan(spec, base, source=str(spec_path))
+    runner = build("executors", executor, **(executor_options or {}))  # validated before anything runs
+    if dry_run:
+        return runs, None
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_manifest(out, spec.model_dump(mode="json"), runs)
+    if hasattr(runner, "sweep_dir"):
+        runner.sweep_dir = out
+    pending = [r.id for r in runs if not result_path(out, r.id).is_file()]
+    counts: dict[str, int] = {}
+    started = time.perf_counter()
+
+    def collect(run_id: str, result: dict) -> None:
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+        if on_result is not None:
+            on_result(run_id, result)
+
+    runner.run(partial(run_one, str(out)), pending, collect)
+    return runs, SweepSummary(out, len(runs), len(runs) - len(pending), counts, time.perf_counter() - started)

@@ -1,0 +1,168 @@
+"""Sweep specs: a base experiment plus axes over any dotted config path, expanded into validated runs.
+
+    name = "nfl-mini"
+    base = "nfl2022-dos-mini"             # a preset name, or an experiment TOML (relative to this file)
+    seeds = [0, 1, 2]                     # every run is repeated once per seed (training.seed)
+    samples = 50000                       # evaluation positions per run
+
+    [set]                                 # applied to every run
+    "training.steps" = 2000
+
+    [[grid]]                              # the product of its axes; several [[grid]] tables are unioned
+    "architecture.name" = ["rnn", "lstm", "gru"]
+    "encoder" = [{name = "cartesian"}, {name = "dos", n_cells = 256}]   # a whole section per value
+
+    [[random]]                            # random draws
+    count = 4
+    seed = 0
+    [random.axes]
+    "encoder.sigma" = {uniform = [0.08, 0.16]}
+
+An axis on a section (``"encoder"``) replaces the whole section, so components with different parameters can
+share a sweep; an axis on a leaf (``"encoder.sigma"``) sets one value. Every run's config is validated before
+anything runs; identical configs are run once. A run's id is a hash of its resolved config.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from gridzoo.config import Experiment, read_toml, resolve_experiment, set_path
+from gridzoo.errors import ConfigError, GridzooError
+from gridzoo.presets import preset_names, preset_path
+
+
+class Distribution(BaseModel):
+    """One random axis: exactly one of uniform, loguniform, randint (inclusive), choice."""
+
+    model_config = ConfigDict(extra="forbid")
+    uniform: tuple[float, float] | None = None
+    loguniform: tuple[float, float] | None = None
+    randint: tuple[int, int] | None = None
+    choice: list[Any] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> "Distribution":
+        given = [k for k in ("uniform", "loguniform", "randint", "choice") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of uniform, loguniform, randint, choice (got {given or 'none'})")
+        return self
+
+    def draw(self, rng: random.Random) -> Any:
+        if self.uniform:
+            return rng.uniform(*self.uniform)
+        if self.loguniform:
+            return math.exp(rng.uniform(math.log(self.loguniform[0]), math.log(self.loguniform[1])))
+        if self.randint:
+            return rng.randint(*self.randint)
+        return rng.choice(self.choice)
+
+
+class RandomBlock(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    count: int = Field(gt=0, description="Number of draws.")
+    seed: int = Field(0, ge=0, description="Seed of the draws.")
+    axes: dict[str, Distribution]
+
+
+class SweepSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = ""
+    base: str = Field(description="A preset name, or an experiment TOML file (relative to the spec).")
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    samples: int = Field(50_000, gt=0, description="Evaluation positions per run.")
+    set: dict[str, Any] = Field(default_factory=dict)
+    grid: list[dict[str, list[Any]]] = Field(default_factory=list)
+    random: list[RandomBlock] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    id: str
+    assignment: dict[str, Any]  # the axis values that made this run (seed included)
+    experiment: Experiment
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.experiment.to_dict()
+
+
+def run_id(config: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def read_spec(path: str | Path) -> tuple[SweepSpec, dict[str, Any]]:
+    """The validated spec and the base experiment's raw config."""
+    path = Path(path)
+    raw = read_toml(path)
+    try:
+        spec = SweepSpec.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError(f"invalid sweep spec {path}:\n" + "\n".join(f"  - {line}" for line in lines)) from None
+    base_path = path.parent / spec.base
+    if spec.base in preset_names():
+        base_path = preset_path(spec.base)
+    elif not base_path.is_file():
+        raise ConfigError(f"{path}: base {spec.base!r} is neither a preset (`gridzoo presets`) nor a file")
+    return spec, read_toml(base_path)
+
+
+def assignments(spec: SweepSpec) -> list[dict[str, Any]]:
+    """Every combination of axis values: the union of the grids' products and the random draws, × seeds."""
+    combos: list[dict[str, Any]] = []
+    for grid in spec.grid:
+        keys = list(grid)
+        combos += [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
+    for block in spec.random:
+        rng = random.Random(block.seed)
+        combos += [{k: d.draw(rng) for k, d in block.axes.items()} for _ in range(block.count)]
+    combos = combos or [{}]
+    return [{**combo, "training.seed": seed} for combo in combos for seed in spec.seeds]
+
+
+def plan(spec: SweepSpec, base: dict[str, Any], source: str = "sweep") -> list[PlannedRun]:
+    """Validate every run before anything runs; report all bad runs at once."""
+    runs: dict[str, PlannedRun] = {}
+    errors = []
+    for i, assignment in enumerate(assignments(spec)):
+        data = json.loads(json.dumps(base))
+        try:
+            for key, value in {**spec.set, **assignment}.items():
+                set_path(data, key.split("."), json.loads(json.dumps(value)), where=key)
+            experiment = resolve_experiment(data, source=f"run {i} {assignment}")
+        except GridzooError as exc:
+            errors.append(str(exc))
+            continue
+        planned = PlannedRun(run_id(experiment.to_dict()), assignment, experiment)
+        runs.setdefault(planned.id, planned)
+    if errors:
+        shown = "\n".join(errors[:10]) + (f"\n... and {len(errors) - 10} more" if len(errors) > 10 else "")
+        raise ConfigError(f"{source}: {len(errors)} run(s) have invalid configs; nothing was run:\n{shown}")
+    return list(runs.values())
+
+
+def value_at(config: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path of a resolved config; a section gives its component's name."""
+    node: Any = config
+    for part in path.split("."):
+        if isinstance(node, list):
+            if part.isdigit():
+                node = node[int(part)] if int(part) < len(node) else None
+                continue
+            node = node[0] if node else None
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    if isinstance(node, list) and node and isinstance(node[0], dict):
+        node = node[0]
+    return node.get("name") if isinstance(node, dict) else node

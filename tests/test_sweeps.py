@@ -1,0 +1,140 @@
+"""Sweeps: planning and validation, resumability after SIGKILL, divergence, executors, the report."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gridzoo.cli import main
+from gridzoo.errors import ConfigError
+from gridzoo.sweeps.report import make_report
+from gridzoo.sweeps.runner import run_sweep
+from gridzoo.sweeps.spec import assignments, plan, read_spec
+
+TINY = """
+name = "tiny"
+base = "nfl2022-dos-mini"
+seeds = [0, 1]
+samples = 2000
+
+[set]
+"training.steps" = {steps}
+"training.batch_size" = 16
+"training.eval_every" = {steps}
+"training.log_every" = 10
+"training.checkpoint_every" = 5
+"training.eval_batch_size" = 32
+"architecture.hidden_size" = 24
+
+[[grid]]
+"architecture.name" = ["rnn", "gru"]
+"encoder" = [{{name = "cartesian"}}, {{name = "dos", n_cells = 32}}]
+"""
+
+
+def write_spec(tmp_path: Path, steps: int = 20, extra: str = "") -> Path:
+    path = tmp_path / "spec.toml"
+    path.write_text(TINY.format(steps=steps) + extra)
+    return path
+
+
+def test_plan_expands_grids_seeds_and_random_draws(tmp_path):
+    spec, base = read_spec(write_spec(tmp_path, extra='\n[[random]]\ncount = 3\nseed = 1\n[random.axes]\n'
+                                      '"encoder.sigma" = {uniform = [0.08, 0.16]}\n'))
+    combos = assignments(spec)
+    assert len(combos) == (4 + 3) * 2
+    runs = plan(spec, base)
+    assert len(runs) == len({r.id for r in runs}) == 14
+    sigmas = [r.config["encoder"]["sigma"] for r in runs if "encoder.sigma" in r.assignment]
+    assert all(0.08 <= s <= 0.16 for s in sigmas) and len(set(sigmas)) == 3
+    # A section axis replaces the whole section: the Cartesian runs carry no place-cell parameters.
+    cartesian = [r for r in runs if r.config["encoder"]["name"] == "cartesian"]
+    assert cartesian and all(set(r.config["encoder"]) == {"name"} for r in cartesian)
+
+
+def test_every_run_is_validated_before_anything_runs(tmp_path, capsys):
+    spec = write_spec(tmp_path, extra='\n[[grid]]\n"encoder.sigma" = [-1.0]\n')
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "out")]) == 2
+    assert "encoder.sigma: Input should be greater than 0" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('base = "nfl2022-dos-mini"\nseeds = [0]\nsteps = 3\n')
+    with pytest.raises(ConfigError, match="steps: Extra inputs are not permitted"):
+        read_spec(bad)
+
+
+def _result_times(out: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")}
+
+
+def test_sigkill_then_rerun_loses_and_redoes_nothing(tmp_path):
+    spec = write_spec(tmp_path, steps=60)
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "gridzoo", "sweep", str(spec), "--out", str(out)]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 180
+    while time.time() < deadline and len(list((out / "results").glob("*.json"))) < 2:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    before = _result_times(out)
+    assert 2 <= len(before) < 8, "the kill should land part-way"
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    after = _result_times(out)
+    assert len(after) == 8
+    assert all(after[name] == mtime for name, mtime in before.items())  # no finished run was redone
+    straight = tmp_path / "straight"
+    run_sweep(spec, straight)
+    killed_report = make_report(out, draw=False)
+    assert (out / "report.csv").read_text() == make_report(straight, draw=False).csv_path.read_text()
+    metrics = lambda d: {r["id"]: r.get("metrics") for r in make_report(d, draw=False).runs}  # noqa: E731
+    assert metrics(out) == metrics(straight)
+    assert all(g["finished"] == 2 for g in killed_report.groups)
+
+
+def test_a_diverging_run_is_recorded_and_the_sweep_completes(tmp_path):
+    spec = write_spec(tmp_path, extra='\n[[grid]]\n"training.optimizer" = ["sgd"]\n"training.lr" = [1e12]\n'
+                                      '"encoder" = [{name = "cartesian"}]\n')
+    out = tmp_path / "out"
+    runs, summary = run_sweep(spec, out)
+    assert summary.counts == {"finished": 8, "diverged": 2}
+    results = [json.loads(p.read_text()) for p in (out / "results").glob("*.json")]
+    diverged = [r for r in results if r["status"] == "diverged"]
+    assert all("loss became" in r["error"] for r in diverged)
+    report = make_report(out)
+    assert sum(g["diverged"] for g in report.groups) == 2
+    assert (out / "report.csv").is_file() and (out / "report_fractions.png").is_file()
+    # Rerunning runs nothing: every run has a result, diverged ones included.
+    _, again = run_sweep(spec, out)
+    assert again.skipped == 10 and again.counts == {}
+
+
+def test_local_pool_and_dry_run(tmp_path, capsys):
+    spec = write_spec(tmp_path, steps=10)
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "dry"), "--dry-run"]) == 0
+    assert "8 runs (dry run" in capsys.readouterr().out and not (tmp_path / "dry").exists()
+    _, summary = run_sweep(spec, tmp_path / "pool", executor_options={"workers": 2, "threads_per_worker": 1})
+    assert summary.counts == {"finished": 8}
+
+
+def test_submitit_executor_with_its_local_backend(tmp_path):
+    pytest.importorskip("submitit")
+    spec = write_spec(tmp_path, steps=10)
+    _, summary = run_sweep(spec, tmp_path / "out", executor="submitit", executor_options={"cluster": "local"})
+    assert summary.counts == {"finished": 8}
+    assert (tmp_path / "out" / "submitit").is_dir()
+
+
+def test_ray_executor(tmp_path):
+    pytest.importorskip("ray")
+    spec = write_spec(tmp_path, steps=10)
+    _, summary = run_sweep(spec, tmp_path / "out", executor="ray", executor_options={"cpus_per_run": 1})
+    assert summary.counts == {"finished": 8}
