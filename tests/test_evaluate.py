@@ -68,3 +68,13 @@ def test_shuffled_maps_keep_each_units_values():
     for u in range(3):
         assert np.allclose(np.sort(maps[u][~np.isnan(maps[u])]), np.sort(shuffled[u][~np.isnan(shuffled[u])]))
     assert not np.allclose(np.nan_to_num(maps), np.nan_to_num(shuffled))
+
+
+def test_silent_units_are_counted_and_never_the_best():
+    from gridzoo_builtin.metrics.grid_cells import silent_units
+
+    maps = np.random.default_rng(0).random((3, 6, 6))
+    maps[1] = 0.0  # a dead unit
+    maps[2, :, :] = 2.5
+    maps[2, 0, 0] = np.nan  # constant where visited
+    assert list(silent_units(maps)) == [False, True, True]

@@ -28,10 +28,16 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def top_units(maps: RateMaps, scores: GridScores, path: Path, count: int = 8, title: str = "") -> Path:
-    """The ``count`` best units by 60° score: rate map (top) beside autocorrelogram with the best ring (bottom)."""
+def top_units(
+    maps: RateMaps, scores: GridScores, path: Path, count: int = 8, title: str = "", among: np.ndarray | None = None
+) -> Path:
+    """The ``count`` best units by 60° score (of those in ``among``, e.g. the active ones): rate map (top) above
+    the autocorrelogram with the ring that gave the best score (bottom)."""
     plt = _pyplot()
-    order = np.argsort(-scores.score_60)[:count]
+    candidates = np.flatnonzero(among) if among is not None else np.arange(len(scores.score_60))
+    if len(candidates) == 0:
+        candidates = np.arange(len(scores.score_60))
+    order = candidates[np.argsort(-scores.score_60[candidates])][:count]
     fig, axes = plt.subplots(2, len(order), figsize=(2.1 * len(order), 4.6), squeeze=False)
     b = maps.bounds
     n = maps.n_bins

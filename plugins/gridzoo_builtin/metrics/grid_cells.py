@@ -80,11 +80,16 @@ class GridCells(Metric):
         key = ("grid_scores", rollout.layer(cfg.layer), cfg.bins, cfg.smoothing, cfg.variant, cfg.nan_policy, cfg.units)
         scores: GridScores = rollout.cached(key, lambda: self._scores(rollout, maps))  # type: ignore[assignment]
         s60 = scores.score_60
+        silent = silent_units(maps)
+        active = ~silent
         values: dict[str, float] = {
             "n_units": float(len(s60)),
-            "score_60_max": float(np.max(s60)),
-            "score_60_median": float(np.median(s60)),
-            "score_90_max": float(np.max(scores.score_90)),
+            # Silent units (constant rate maps, e.g. dead ReLUs) have no grid score of their own: the scorer gives
+            # them 0. They count as not grid-like in the fractions, but not as anyone's best unit.
+            "n_silent_units": float(silent.sum()),
+            "score_60_max": float(np.max(s60[active])) if active.any() else float("nan"),
+            "score_60_median": float(np.median(s60[active])) if active.any() else float("nan"),
+            "score_90_max": float(np.max(scores.score_90[active])) if active.any() else float("nan"),
         }
         for t in cfg.thresholds:
             values[f"fraction_score_60_over_{t:g}"] = float(np.mean(s60 > t))
@@ -105,7 +110,7 @@ class GridCells(Metric):
             values["null_threshold_60"] = threshold
             values["fraction_score_60_over_null"] = float(np.mean(s60 > threshold))
         geometry = grid_geometry(scores.sac, ratemaps.bin_size)
-        gridlike = s60 > max(cfg.grid_threshold, threshold if threshold is not None else -np.inf)
+        gridlike = active & (s60 > max(cfg.grid_threshold, threshold if threshold is not None else -np.inf))
         periods = geometry.period[gridlike]
         values["n_grid_units"] = float(gridlike.sum())
         values["period_median_m"] = float(np.nanmedian(periods)) if np.isfinite(periods).any() else float("nan")
@@ -119,7 +124,7 @@ class GridCells(Metric):
         for i, ratio in enumerate(module_periods[1:] / module_periods[:-1]):
             values[f"module_ratio_{i + 2}_to_{i + 1}"] = float(ratio)
         self.details = {"maps": ratemaps, "scores": scores, "nulls": nulls, "threshold": threshold,
-                        "geometry": geometry, "modules": modules, "gridlike": gridlike, "big": big}
+                        "geometry": geometry, "modules": modules, "gridlike": gridlike, "big": big, "active": active}
         return values
 
     def figures(self, rollout: Rollout, values: dict[str, float], out_dir: Path) -> list[Path]:
@@ -130,13 +135,21 @@ class GridCells(Metric):
         layer = rollout.layer(cfg.layer)
         return [
             figures.top_units(d["maps"], d["scores"], out_dir / f"top_units_{layer}.png", title=f"layer {layer}: "
-                              f"best units by 60° grid score ({cfg.variant})"),
+                              f"best active units by 60° grid score ({cfg.variant})", among=d["active"]),
             figures.score_survival(d["scores"].score_60, d["nulls"], cfg.thresholds, d["threshold"],
                                    out_dir / f"score_distribution_{layer}.png", variant=cfg.variant),
             figures.period_histogram(d["geometry"].period[d["gridlike"]],
                                      d["modules"].periods[d["big"]],
                                      out_dir / f"periods_{layer}.png"),
         ]
+
+
+def silent_units(maps: np.ndarray) -> np.ndarray:
+    """Units whose rate map is constant over the visited bins (no spatial tuning at all)."""
+    flat = maps.reshape(len(maps), -1)
+    with np.errstate(all="ignore"):
+        high, low = np.nanmax(flat, axis=1), np.nanmin(flat, axis=1)
+    return ~np.isfinite(high) | (high - low <= 1e-12 * np.maximum(1.0, np.abs(high)))
 
 
 def shuffle_maps(maps: np.ndarray, seed: int) -> np.ndarray:
