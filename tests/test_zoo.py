@@ -7,7 +7,6 @@ import pickle
 import shutil
 
 import pytest
-import torch
 
 import gridzoo
 from gridzoo import zoo

@@ -329,7 +329,7 @@ def cmd_zoo_rebuild(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from gridzoo.config import parse_override
-    from gridzoo.sweeps.runner import run_sweep
+    from gridzoo.sweeps.runner import execute_sweep, pending_runs, prepare_sweep
 
     options = {}
     for text in args.executor_option or []:
@@ -354,23 +354,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         else:
             out.print(escape(line), soft_wrap=True)
 
-    from gridzoo.sweeps.spec import plan, read_spec
-
-    spec, base = read_spec(args.spec)
-    runs = plan(spec, base, source=args.spec)
+    sweep = prepare_sweep(args.spec, executor=args.executor, executor_options=options)
     if args.dry_run:
-        table = Table(title=f"{len(runs)} runs (dry run: nothing was run)", title_justify="left")
+        table = Table(title=f"{len(sweep.runs)} runs (dry run: nothing was run)", title_justify="left")
         table.add_column("id")
         table.add_column("axis values", overflow="fold")
-        for r in runs:
+        for r in sweep.runs:
             table.add_row(r.id, escape(json.dumps(r.assignment)))
         out.print(table)
-        run_sweep(args.spec, args.out, executor=args.executor, executor_options=options, dry_run=True)
         return 0
-    from gridzoo.sweeps.runner import result_path
-
-    total[0] = sum(not result_path(Path(args.out), r.id).is_file() for r in runs)
-    out.print(f"Sweep {escape(args.spec)}: {len(runs)} runs, {len(runs) - total[0]} already done; "
+    total[0] = len(pending_runs(sweep, args.out))
+    out.print(f"Sweep {escape(args.spec)}: {len(sweep.runs)} runs, {len(sweep.runs) - total[0]} already done; "
               f"executor {escape(args.executor)}; folder {escape(args.out)}")
     if out.is_terminal:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -379,7 +373,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         progress.start()
         task = progress.add_task("", total=total[0])
     try:
-        _, summary = run_sweep(args.spec, args.out, executor=args.executor, executor_options=options, on_result=on_result)
+        summary = execute_sweep(sweep, args.out, on_result)
     finally:
         if progress is not None:
             progress.stop()

@@ -129,6 +129,52 @@ def _finite(value: float) -> float | None:
     return value if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
+@dataclass
+class PreparedSweep:
+    """A validated sweep: its spec, every planned run, and the executor that will run them."""
+
+    spec: Any
+    runs: list[PlannedRun]
+    runner: Any
+
+
+def prepare_sweep(
+    spec_path: str | Path, *, executor: str = "local", executor_options: dict[str, Any] | None = None
+) -> PreparedSweep:
+    """Read the spec, validate every run and the executor's options; nothing is written or run."""
+    from gridzoo.registry import build
+
+    spec, base = read_spec(spec_path)
+    runs = plan(spec, base, source=str(spec_path))
+    return PreparedSweep(spec, runs, build("executors", executor, **(executor_options or {})))
+
+
+def pending_runs(sweep: PreparedSweep, out_dir: str | Path) -> list[str]:
+    return [r.id for r in sweep.runs if not result_path(Path(out_dir), r.id).is_file()]
+
+
+def execute_sweep(
+    sweep: PreparedSweep, out_dir: str | Path, on_result: Callable[[str, dict], None] | None = None
+) -> SweepSummary:
+    """Write the manifest and run every planned run that has no result yet."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_manifest(out, sweep.spec.model_dump(mode="json"), sweep.runs)
+    if hasattr(sweep.runner, "sweep_dir"):
+        sweep.runner.sweep_dir = out
+    pending = pending_runs(sweep, out)
+    counts: dict[str, int] = {}
+    started = time.perf_counter()
+
+    def collect(run_id: str, result: dict) -> None:
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+        if on_result is not None:
+            on_result(run_id, result)
+
+    sweep.runner.run(partial(run_one, str(out)), pending, collect)
+    return SweepSummary(out, len(sweep.runs), len(sweep.runs) - len(pending), counts, time.perf_counter() - started)
+
+
 def run_sweep(
     spec_path: str | Path,
     out_dir: str | Path,
@@ -138,27 +184,8 @@ def run_sweep(
     dry_run: bool = False,
     on_result: Callable[[str, dict], None] | None = None,
 ) -> tuple[list[PlannedRun], SweepSummary | None]:
-    """Plan (validating every run), write the manifest, and run what has no result yet."""
-    from gridzoo.registry import build
-
-    spec, base = read_spec(spec_path)
-    runs = plan(spec, base, source=str(spec_path))
-    runner = build("executors", executor, **(executor_options or {}))  # validated before anything runs
+    """Prepare (validating every run) and, unless ``dry_run``, execute a sweep."""
+    sweep = prepare_sweep(spec_path, executor=executor, executor_options=executor_options)
     if dry_run:
-        return runs, None
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    write_manifest(out, spec.model_dump(mode="json"), runs)
-    if hasattr(runner, "sweep_dir"):
-        runner.sweep_dir = out
-    pending = [r.id for r in runs if not result_path(out, r.id).is_file()]
-    counts: dict[str, int] = {}
-    started = time.perf_counter()
-
-    def collect(run_id: str, result: dict) -> None:
-        counts[result["status"]] = counts.get(result["status"], 0) + 1
-        if on_result is not None:
-            on_result(run_id, result)
-
-    runner.run(partial(run_one, str(out)), pending, collect)
-    return runs, SweepSummary(out, len(runs), len(runs) - len(pending), counts, time.perf_counter() - started)
+        return sweep.runs, None
+    return sweep.runs, execute_sweep(sweep, out_dir, on_result)

@@ -66,7 +66,7 @@ class GridCells(Metric):
     citation = NFL
     config: GridCellsConfig
 
-    def _scores(self, rollout: Rollout, maps: np.ndarray) -> GridScores:
+    def _scores(self, maps: np.ndarray) -> GridScores:
         return grid_scores(maps, variant=self.config.variant, nan_policy=self.config.nan_policy)
 
     def _maps(self, rollout: Rollout):
@@ -78,7 +78,7 @@ class GridCells(Metric):
         cfg = self.config
         ratemaps, maps = self._maps(rollout)
         key = ("grid_scores", rollout.layer(cfg.layer), cfg.bins, cfg.smoothing, cfg.variant, cfg.nan_policy, cfg.units)
-        scores: GridScores = rollout.cached(key, lambda: self._scores(rollout, maps))  # type: ignore[assignment]
+        scores: GridScores = rollout.cached(key, lambda: self._scores(maps))  # type: ignore[assignment]
         s60 = scores.score_60
         silent = silent_units(maps)
         active = ~silent
@@ -97,12 +97,12 @@ class GridCells(Metric):
         if cfg.null in ("both", "untrained") and rollout.untrained is not None:
             untrained = rollout.untrained()
             umaps = untrained.rate_maps(cfg.layer, cfg.bins, cfg.smoothing).maps
-            nulls["untrained"] = self._scores(untrained, umaps[: cfg.units] if cfg.units else umaps).score_60
+            nulls["untrained"] = self._scores(umaps[: cfg.units] if cfg.units else umaps).score_60
             values["untrained_score_60_max"] = float(np.max(nulls["untrained"]))
             for t in cfg.thresholds:
                 values[f"untrained_fraction_score_60_over_{t:g}"] = float(np.mean(nulls["untrained"] > t))
         if cfg.null in ("both", "shuffled"):
-            nulls["shuffled"] = self._scores(rollout, shuffle_maps(maps, cfg.seed)).score_60
+            nulls["shuffled"] = self._scores(shuffle_maps(maps, cfg.seed)).score_60
         threshold = None
         if nulls:
             # A unit must beat every null: the largest of their quantiles.
