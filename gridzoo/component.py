@@ -6,15 +6,45 @@ paper, ``citation``. The registry validates user parameters through ``Config`` b
 
 from __future__ import annotations
 
+import types
+import typing
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 
-class ComponentConfig(BaseModel):
-    """Base of every component config: unknown keys are errors, values are checked on assignment too."""
+def _admits_bool(annotation: Any) -> bool:
+    """Whether a field's type accepts True/False as such (bool, Any, or a union or Literal holding a bool)."""
+    if annotation is bool or annotation is Any:
+        return True
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Literal:
+        return any(isinstance(a, bool) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        return any(_admits_bool(a) for a in args)
+    return False
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+class StrictConfig(BaseModel):
+    """Base of every config a user writes: unknown keys are errors, numbers must be finite, and a boolean is
+    never silently taken as the number 0 or 1 (pydantic's lax mode would read ``steps = true`` as 1)."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_non_bool(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name in cls.model_fields:
+            if not _admits_bool(cls.model_fields[info.field_name].annotation):
+                raise ValueError("expected a number or text, not true/false")
+        return value
+
+
+class ComponentConfig(StrictConfig):
+    """Base of every component config: strict as :class:`StrictConfig`, and frozen once validated."""
+
+    model_config = ConfigDict(frozen=True)
 
 
 class Component:

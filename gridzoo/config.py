@@ -11,12 +11,13 @@ from __future__ import annotations
 import difflib
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from gridzoo.component import StrictConfig
 from gridzoo.errors import ConfigError, GridzooError
 from gridzoo.registry import ComponentInfo, Registry, default_registry
 
@@ -24,10 +25,6 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
 class ComponentSpec(BaseModel):
@@ -44,7 +41,7 @@ class ComponentSpec(BaseModel):
         return {"name": self.name, **self.params}
 
 
-class TrainingConfig(_Strict):
+class TrainingConfig(StrictConfig):
     """How to train. Paper-specific regularisers live in the architecture's config, not here."""
 
     steps: int = Field(1000, gt=0, description="Optimizer steps.")
@@ -65,9 +62,13 @@ class TrainingConfig(_Strict):
     eval_every: int = Field(250, gt=0, description="Evaluate the metrics every N steps (and at the end).")
     eval_batch_size: int = Field(200, gt=0, description="Trajectories in the fixed evaluation batch.")
     eval_seq_len: int | None = Field(None, gt=0, description="Steps per evaluation trajectory (default seq_len).")
+    memory_limit_gb: float | None = Field(
+        None, gt=0, description="Refuse experiments estimated to need more memory than this (default: 90 % of the "
+        "machine's, or the GPU's); raise it if you know a larger experiment fits."
+    )
 
 
-class ExperimentConfig(_Strict):
+class ExperimentConfig(StrictConfig):
     """The whole experiment, before components are resolved."""
 
     environment: ComponentSpec
@@ -91,12 +92,19 @@ class ExperimentConfig(_Strict):
 
 @dataclass(frozen=True)
 class ResolvedComponent:
-    """A component section after resolution: which class, from which distribution, with which config."""
+    """A component section after resolution: which component, from which distribution, with which config.
+
+    The component's class is imported on first use of :attr:`cls`: validating a config needs only the config
+    class, which plugins may keep in a light module (see :mod:`gridzoo.registry`)."""
 
     section: str  # dotted path in the experiment file, e.g. "encoder" or "encoder.1"
     info: ComponentInfo
-    cls: type
     config: Any  # the component's validated ComponentConfig
+    registry: Registry = field(repr=False, compare=False, default_factory=default_registry)
+
+    @property
+    def cls(self) -> type:
+        return self.registry.load(self.info.kind, self.info.qualified_name)
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.info.name, **self.config.model_dump(mode="json")}
@@ -151,8 +159,16 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"config file {str(path)!r} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {str(path)!r} is a folder; give a TOML file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config file {str(path)!r} is not UTF-8 text (byte {exc.start}); give a TOML experiment file"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {str(path)!r}: {exc.strerror}") from None
+    if "\x00" in text:
+        raise ConfigError(f"config file {str(path)!r} is binary, not TOML; give a TOML experiment file")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -238,16 +254,20 @@ def _format_errors(error: ValidationError, prefix: str, allowed: Sequence[str] =
     ]
 
 
-def validate_component_params(cls: type, params: Mapping[str, Any], prefix: str = "") -> Any:
-    """Validate ``params`` through ``cls.Config``; raise ConfigError naming each bad ``prefix.field``."""
+def validate_component_params(config_cls: type, params: Mapping[str, Any], prefix: str = "") -> Any:
+    """Validate ``params`` through a component's config class; raise ConfigError naming each bad
+    ``prefix.field``."""
     try:
-        return cls.Config(**params)
+        return config_cls(**params)
     except ValidationError as exc:
-        lines = _format_errors(exc, prefix, list(cls.Config.model_fields))
-        raise ConfigError(_bulleted("invalid parameters", lines)) from None
+        lines = _format_errors(exc, prefix, list(config_cls.model_fields))
+        raise ConfigError(bulleted("invalid parameters", lines)) from None
 
 
-def _bulleted(title: str, lines: Sequence[str]) -> str:
+def bulleted(title: str, lines: Sequence[str]) -> str:
+    """One line for one error; one line per error, under the title, for several."""
+    if len(lines) == 1:
+        return f"{title}: {lines[0]}"
     return f"{title}:\n" + "\n".join(f"  - {line}" for line in lines)
 
 
@@ -278,23 +298,23 @@ def resolve_experiment(
             else:
                 allowed = list(TrainingConfig.model_fields) if err["loc"][0] == "training" else []
                 lines.append(_error_line(err, path, allowed))
-        raise ConfigError(_bulleted(f"invalid {source}", lines)) from None
+        raise ConfigError(bulleted(f"invalid {source}", lines)) from None
 
     errors: list[str] = []
 
     def resolve(kind: str, spec: ComponentSpec, section: str) -> ResolvedComponent | None:
         try:
             info = registry.resolve(kind, spec.name)
-            cls = registry.load(kind, info.qualified_name)
+            config_cls = registry.load_config(kind, info.qualified_name)
         except GridzooError as exc:
             errors.append(f"{section}.name: {exc}")
             return None
         try:
-            config = cls.Config(**spec.params)
+            config = config_cls(**spec.params)
         except ValidationError as exc:
-            errors.extend(_format_errors(exc, section, list(cls.Config.model_fields)))
+            errors.extend(_format_errors(exc, section, list(config_cls.model_fields)))
             return None
-        return ResolvedComponent(section, info, cls, config)
+        return ResolvedComponent(section, info, config, registry)
 
     single = len(raw.encoder) == 1
     environment = resolve("environments", raw.environment, "environment")
@@ -302,7 +322,7 @@ def resolve_experiment(
     architecture = resolve("architectures", raw.architecture, "architecture")
     metrics = [resolve("metrics", m, f"metrics.{i}") for i, m in enumerate(raw.metrics)]
     if errors:
-        raise ConfigError(_bulleted(f"invalid {source}", errors))
+        raise ConfigError(bulleted(f"invalid {source}", errors))
     return Experiment(
         environment=environment,  # type: ignore[arg-type]
         encoders=tuple(encoders),  # type: ignore[arg-type]

@@ -33,6 +33,14 @@ class TargetEncoder(nn.Module, Component, ABC):
     def size(self) -> int:
         """Number of network outputs (and target dimensions) this code needs."""
 
+    @classmethod
+    def size_for(cls, config: ComponentConfig, environment: Environment) -> int | None:
+        """The :attr:`size` an encoder with ``config`` will have, known without building it (None if unknown).
+
+        Lets gridzoo check that an experiment fits in memory before allocating anything; override it when
+        the size follows from the config."""
+        return None
+
     @abstractmethod
     def encode(self, position: Tensor, heading: Tensor) -> Tensor:
         """Targets for positions (..., 2) and headings (...): shape (..., size)."""

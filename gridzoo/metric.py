@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from torch import Tensor
 
@@ -68,6 +68,11 @@ class Metric(Component, ABC):
 
     def __init__(self, config: ComponentConfig) -> None:
         self.config = config
+
+    @classmethod
+    def check_experiment(cls, experiment: Any, config: ComponentConfig, section: str) -> None:
+        """Raise :class:`~gridzoo.errors.IncompatibleComponentsError` if this metric could measure nothing in
+        ``experiment`` (checked before training starts); accept everything by default."""
 
     @abstractmethod
     def compute(self, rollout: Rollout) -> dict[str, float]:

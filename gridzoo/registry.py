@@ -6,6 +6,11 @@
    With ``GRIDZOO_STRICT_PLUGINS=1`` such a failure raises instead (for plugin authors' CI).
 
 A name registered by two distributions stays reachable as ``DIST:NAME``; the bare name is then ambiguous.
+
+Between the two phases sits an optional light step: a plugin may also register its config class in the group
+``gridzoo.configs`` under ``KIND.NAME`` (e.g. ``environments.box``), in a module that imports no torch. Configs are
+then validated without importing the implementation, so a typo in an experiment file is reported at once. A
+plugin without such an entry has its config read from the loaded class, as before.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "metrics": ("gridzoo.metrics", "gridzoo.metric:Metric"),
     "executors": ("gridzoo.executors", "gridzoo.executor:Executor"),
 }
+
+CONFIG_GROUP = "gridzoo.configs"
 
 _SINGULAR = {kind[:-1]: kind for kind in KINDS}
 
@@ -79,7 +86,9 @@ class Registry:
     """Every component of every kind that the installed distributions register."""
 
     _infos: dict[str, list[ComponentInfo]] | None = None
+    _config_targets: dict[tuple[str, str, str], str] | None = None
     _loaded: dict[tuple[str, str], type] = field(default_factory=dict)
+    _configs: dict[tuple[str, str], type] = field(default_factory=dict)
     failures: dict[tuple[str, str], PluginFailure] = field(default_factory=dict)
 
     # -- phase 1: metadata ------------------------------------------------------------------------
@@ -130,6 +139,38 @@ class Registry:
             f"Run `gridzoo list {kind}` to see them all."
         )
 
+    # -- between the phases: configs from light modules --------------------------------------------
+    def _config_target(self, info: ComponentInfo) -> str | None:
+        if self._config_targets is None:
+            targets = {}
+            for ep in entry_points(group=CONFIG_GROUP):
+                kind, _, name = ep.name.partition(".")
+                dist = _canonical_dist(ep.dist.name) if ep.dist is not None else "unknown"
+                targets.setdefault((dist, kind, name), ep.value)
+            self._config_targets = targets
+        return self._config_targets.get((_canonical_dist(info.distribution), info.kind, info.name))
+
+    def load_config(self, kind: str, name: str) -> type:
+        """The config class of the component ``name`` refers to, imported from its light module when the plugin
+        registers one in ``gridzoo.configs``, else from the component class itself."""
+        info = self.resolve(kind, name)
+        key = (info.kind, info.qualified_name)
+        if key in self._configs:
+            return self._configs[key]
+        target = self._config_target(info)
+        if target is None:
+            config = self.load(info.kind, info.qualified_name).Config
+        else:
+            try:
+                config = EntryPoint(name=info.name, value=target, group=CONFIG_GROUP).load()
+                _check_config(config, target)
+            except Exception as exc:
+                failure = PluginFailure(info, f"config {target}: {type(exc).__name__}: {exc}", traceback.format_exc())
+                self.failures[key] = failure
+                raise PluginLoadError(self._failure_message(failure)) from exc
+        self._configs[key] = config
+        return config
+
     # -- phase 2: import on use -------------------------------------------------------------------
     def load(self, kind: str, name: str) -> type:
         """Import the component class that ``name`` refers to, checking it implements the kind's interface."""
@@ -141,6 +182,10 @@ class Registry:
             raise PluginLoadError(self._failure_message(self.failures[key]))
         try:
             cls = _import_target(info)
+            declared = self._config_target(info)
+            if declared is not None and f"{cls.Config.__module__}:{cls.Config.__qualname__}" != declared:
+                raise TypeError(f"its Config is {cls.Config.__module__}:{cls.Config.__qualname__}, but the "
+                                f"gridzoo.configs entry point names {declared}")
         except Exception as exc:  # a broken plugin must not take the rest down
             failure = PluginFailure(info, f"{type(exc).__name__}: {exc}", traceback.format_exc())
             self.failures[key] = failure
@@ -175,7 +220,21 @@ def _import_target(info: ComponentInfo) -> type:
     base = _base_class(info.kind)
     if not (isinstance(obj, type) and issubclass(obj, base)):
         raise TypeError(f"{info.target} is not a subclass of {base.__module__}.{base.__qualname__}")
+    _check_config(getattr(obj, "Config", None), f"{info.target}.Config")
+    if not isinstance(getattr(obj, "summary", ""), str):
+        raise TypeError(f"{info.target}.summary must be a string")
     return obj
+
+
+def _check_config(config: object, where: str) -> None:
+    """A component's config must be a ComponentConfig that forbids unknown keys, or typos would pass silently."""
+    from gridzoo.component import ComponentConfig
+
+    if not (isinstance(config, type) and issubclass(config, ComponentConfig)):
+        raise TypeError(f"{where} is not a subclass of gridzoo.component.ComponentConfig")
+    if config.model_config.get("extra") != "forbid":
+        raise TypeError(f"{where} accepts unknown keys (model_config extra={config.model_config.get('extra')!r}); "
+                        "it must forbid them")
 
 
 def _base_class(kind: str) -> type:
@@ -221,6 +280,6 @@ def build(kind: str, name: str, /, *args: Any, **params: Any) -> Any:
     """
     from gridzoo.config import validate_component_params
 
-    cls = get_component(kind, name)
-    config = validate_component_params(cls, params, prefix=normalize_kind(kind)[:-1])
-    return cls(config, *args)
+    config_cls = default_registry().load_config(kind, name)
+    config = validate_component_params(config_cls, params, prefix=normalize_kind(kind)[:-1])
+    return get_component(kind, name)(config, *args)

@@ -34,17 +34,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from gridzoo.config import Experiment, read_toml, resolve_experiment, set_path
+from gridzoo.component import StrictConfig
+
+from gridzoo.config import Experiment, bulleted, read_toml, resolve_experiment, set_path
 from gridzoo.errors import ConfigError, GridzooError
 from gridzoo.presets import preset_names, preset_path
 
 
-class Distribution(BaseModel):
+class Distribution(StrictConfig):
     """One random axis: exactly one of uniform, loguniform, randint (inclusive), choice."""
 
-    model_config = ConfigDict(extra="forbid")
     uniform: tuple[float, float] | None = None
     loguniform: tuple[float, float] | None = None
     randint: tuple[int, int] | None = None
@@ -67,15 +68,13 @@ class Distribution(BaseModel):
         return rng.choice(self.choice)
 
 
-class RandomBlock(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RandomBlock(StrictConfig):
     count: int = Field(gt=0, description="Number of draws.")
     seed: int = Field(0, ge=0, description="Seed of the draws.")
     axes: dict[str, Distribution]
 
 
-class SweepSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SweepSpec(StrictConfig):
     name: str = ""
     base: str = Field(description="A preset name, or an experiment TOML file (relative to the spec).")
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
@@ -108,7 +107,7 @@ def read_spec(path: str | Path) -> tuple[SweepSpec, dict[str, Any]]:
         spec = SweepSpec.model_validate(raw)
     except ValidationError as exc:
         lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-        raise ConfigError(f"invalid sweep spec {path}:\n" + "\n".join(f"  - {line}" for line in lines)) from None
+        raise ConfigError(bulleted(f"invalid sweep spec {path}", lines)) from None
     base_path = path.parent / spec.base
     if spec.base in preset_names():
         base_path = preset_path(spec.base)
@@ -146,6 +145,8 @@ def plan(spec: SweepSpec, base: dict[str, Any], source: str = "sweep") -> list[P
         planned = PlannedRun(run_id(experiment.to_dict()), assignment, experiment)
         runs.setdefault(planned.id, planned)
     if errors:
+        if len(errors) == 1:
+            raise ConfigError(f"{source}: a run has an invalid config; nothing was run: {errors[0]}")
         shown = "\n".join(errors[:10]) + (f"\n... and {len(errors) - 10} more" if len(errors) > 10 else "")
         raise ConfigError(f"{source}: {len(errors)} run(s) have invalid configs; nothing was run:\n{shown}")
     return list(runs.values())

@@ -19,25 +19,16 @@ them online with its environment (use ``velocity_input = "speed_turn"`` for Bani
 from __future__ import annotations
 
 import torch
-from pydantic import Field
 from torch import Tensor, nn
 
 from gridzoo.architecture import Architecture, ArchitectureOutput
-from gridzoo.component import ComponentConfig
+
+from gridzoo_builtin.architectures.configs import BaninoConfig
 
 BANINO = (
     "Banino et al. (2018). Vector-based navigation using grid-like representations in artificial agents. "
     "Nature 557, 429-433."
 )
-
-
-class BaninoConfig(ComponentConfig):
-    hidden_size: int = Field(128, gt=0, description="LSTM units (Banino: 128).")
-    bottleneck_size: int = Field(256, gt=0, description="Linear bottleneck units, no bias (Banino: 256).")
-    dropout: float = Field(0.5, ge=0, lt=1, description="Dropout on the bottleneck while training (Banino: 0.5).")
-    l2: float = Field(
-        1e-5, ge=0, description="λ of λ·½Σw² on bottleneck and head weights, as in the paper; 0 matches the released code."
-    )
 
 
 class BaninoLSTM(Architecture):

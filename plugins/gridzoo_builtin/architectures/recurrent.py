@@ -11,14 +11,12 @@ NFL's weight decay on the recurrent kernel only is ``recurrent_l2`` (added to th
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
-from pydantic import Field, model_validator
 from torch import Tensor, nn
 
 from gridzoo.architecture import Architecture, ArchitectureOutput
-from gridzoo.component import ComponentConfig
+
+from gridzoo_builtin.architectures.configs import RecurrentConfig
 
 NFL_CITATION = (
     "Schaeffer, Khona & Fiete (2022). No Free Lunch from Deep Learning in Neuroscience: A Case Study through "
@@ -31,28 +29,6 @@ ACTIVATIONS = {
     "sigmoid": torch.sigmoid,
     "linear": lambda x: x,
 }
-Activation = Literal["relu", "tanh", "sigmoid", "linear"]
-
-
-class RecurrentConfig(ComponentConfig):
-    hidden_size: int = Field(1024, gt=0, description="Recurrent units (Ng); NFL's default is 1024.")
-    activation: Activation = Field("relu", description="Nonlinearity of the recurrent core and the g layer.")
-    bias: bool = Field(True, description="Biases in the recurrent core, the initial-state map and readouts.")
-    g_size: int | None = Field(
-        None, gt=0, description="Units of the dense 'g' layer after the core; none if unset."
-    )
-    scored_layer: Literal["rnn", "g"] | None = Field(
-        None, description="Layer that analyses score by default: 'g' when there is one, else 'rnn'."
-    )
-    recurrent_l2: float = Field(
-        0.0, ge=0, description="λ of the penalty λ·ΣW_hh² on the recurrent kernel only (NFL uses 1e-4)."
-    )
-
-    @model_validator(mode="after")
-    def _g_exists(self) -> "RecurrentConfig":
-        if self.scored_layer == "g" and self.g_size is None:
-            raise ValueError("scored_layer='g' needs g_size to be set")
-        return self
 
 
 class RecurrentNetwork(Architecture):

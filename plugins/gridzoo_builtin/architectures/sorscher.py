@@ -14,26 +14,14 @@ here one pass per step and a fused log-softmax give the same values.
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field
-
-from gridzoo_builtin.architectures.recurrent import RecurrentConfig, RecurrentNetwork
+from gridzoo_builtin.architectures.configs import SorscherConfig
+from gridzoo_builtin.architectures.recurrent import RecurrentNetwork
 
 SORSCHER = (
     "Sorscher, Mel, Ganguli & Ocko (2019). A unified theory for the origin of grid cells through the lens of "
     "pattern formation. NeurIPS 32; Sorscher, Mel, Ocko, Giocomo & Ganguli (2023). A unified theory for the "
     "computational and mechanistic origins of grid cells. Neuron 111(1), 121-137."
 )
-
-
-class SorscherConfig(RecurrentConfig):
-    hidden_size: int = Field(4096, gt=0, description="Recurrent units Ng (Sorscher: 4096).")
-    activation: Literal["relu", "tanh", "sigmoid", "linear"] = Field("relu", description="Sorscher: ReLU.")
-    bias: Literal[False] = Field(False, description="Sorscher's network has no biases anywhere.")
-    g_size: None = Field(None, description="No g layer: the RNN state is read out and scored.")
-    scored_layer: Literal["rnn"] = Field("rnn", description="The RNN state, as Sorscher et al.")
-    recurrent_l2: float = Field(1e-4, ge=0, description="λ of λ·ΣW_hh² added to the loss (Sorscher: 1e-4).")
 
 
 class SorscherRNN(RecurrentNetwork):

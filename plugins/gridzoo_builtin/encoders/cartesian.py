@@ -7,23 +7,18 @@ None of them is defined on a periodic arena (a wrapped coordinate jumps), so the
 from __future__ import annotations
 
 import torch
-from pydantic import Field
 from torch import Tensor
 
-from gridzoo.component import ComponentConfig
 from gridzoo.encoder import TargetEncoder
 from gridzoo.errors import IncompatibleComponentsError
 
+from gridzoo_builtin.encoders.configs import CartesianConfig, HighDimConfig, PolarConfig
 from gridzoo_builtin.encoders.losses import mse
 
 NFL = (
     "Schaeffer, Khona & Fiete (2022). No Free Lunch from Deep Learning in Neuroscience: A Case Study through "
     "Models of the Entorhinal-Hippocampal Circuit. NeurIPS 35."
 )
-
-
-class CartesianConfig(ComponentConfig):
-    pass
 
 
 class _SolidArenaEncoder(TargetEncoder):
@@ -47,6 +42,10 @@ class CartesianEncoder(_SolidArenaEncoder):
     def size(self) -> int:
         return 2
 
+    @classmethod
+    def size_for(cls, config, environment) -> int:
+        return 2
+
     def encode(self, position: Tensor, heading: Tensor) -> Tensor:
         return position
 
@@ -55,10 +54,6 @@ class CartesianEncoder(_SolidArenaEncoder):
 
     def loss(self, output: Tensor, target: Tensor) -> Tensor:
         return mse(output, target)
-
-
-class PolarConfig(ComponentConfig):
-    pass
 
 
 class PolarEncoder(_SolidArenaEncoder):
@@ -76,6 +71,10 @@ class PolarEncoder(_SolidArenaEncoder):
     def size(self) -> int:
         return 2
 
+    @classmethod
+    def size_for(cls, config, environment) -> int:
+        return 2
+
     def _centre(self, like: Tensor) -> Tensor:
         b = self.environment.bounds
         return like.new_tensor([(b.xmin + b.xmax) / 2, (b.ymin + b.ymax) / 2])
@@ -91,10 +90,6 @@ class PolarEncoder(_SolidArenaEncoder):
     def loss(self, output: Tensor, target: Tensor) -> Tensor:
         r1, t1, r2, t2 = output[..., 0], output[..., 1], target[..., 0], target[..., 1]
         return (r1**2 + r2**2 - 2 * r1 * r2 * torch.cos(t1 - t2)).mean()
-
-
-class HighDimConfig(ComponentConfig):
-    n_dims: int = Field(512, ge=2, description="Dimensions of the code (NFL uses Np).")
 
 
 class HighDimCartesianEncoder(_SolidArenaEncoder):
@@ -117,6 +112,10 @@ class HighDimCartesianEncoder(_SolidArenaEncoder):
     @property
     def size(self) -> int:
         return self.config.n_dims
+
+    @classmethod
+    def size_for(cls, config, environment) -> int:
+        return config.n_dims
 
     def encode(self, position: Tensor, heading: Tensor) -> Tensor:
         return position @ self.weight.T + self.bias

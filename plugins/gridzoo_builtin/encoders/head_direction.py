@@ -5,18 +5,12 @@ from __future__ import annotations
 import math
 
 import torch
-from pydantic import Field
 from torch import Tensor
 
-from gridzoo.component import ComponentConfig
 from gridzoo.encoder import TargetEncoder
 
+from gridzoo_builtin.encoders.configs import HeadDirectionConfig
 from gridzoo_builtin.encoders.losses import soft_cross_entropy
-
-
-class HeadDirectionConfig(ComponentConfig):
-    n_cells: int = Field(12, gt=0, description="Number of head-direction cells (Banino: 12).")
-    concentration: float = Field(20.0, gt=0, description="von Mises concentration κ (Banino: 20).")
 
 
 class HeadDirectionCells(TargetEncoder):
@@ -43,6 +37,10 @@ class HeadDirectionCells(TargetEncoder):
     @property
     def size(self) -> int:
         return self.config.n_cells
+
+    @classmethod
+    def size_for(cls, config, environment) -> int:
+        return config.n_cells
 
     def encode(self, position: Tensor, heading: Tensor) -> Tensor:
         logits = self.config.concentration * torch.cos(heading.unsqueeze(-1) - self.preferred)

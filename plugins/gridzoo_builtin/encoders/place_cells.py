@@ -22,15 +22,12 @@ with ``decoder = "fit"``, refined from there to the position whose code best mat
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
-from pydantic import Field, model_validator
 from torch import Tensor
 
-from gridzoo.component import ComponentConfig
 from gridzoo.encoder import TargetEncoder
 
+from gridzoo_builtin.encoders.configs import GaussianConfig, PlaceCellConfig, Range, SurroundConfig
 from gridzoo_builtin.encoders.losses import mse, soft_cross_entropy
 
 SORSCHER = (
@@ -41,55 +38,6 @@ NFL = (
     "Schaeffer, Khona & Fiete (2022). No Free Lunch from Deep Learning in Neuroscience: A Case Study through "
     "Models of the Entorhinal-Hippocampal Circuit. NeurIPS 35."
 )
-
-Range = tuple[float, float]
-
-
-class PlaceCellConfig(ComponentConfig):
-    n_cells: int = Field(512, gt=0, description="Number of place cells (Np).")
-    sigma: float = Field(0.12, gt=0, description="Tuning width σ in metres (centre of the cell's field).")
-    sigma_range: Range | None = Field(
-        None, description="Draw σ per cell uniformly from [low, high] metres (NFL heterogeneity); overrides sigma."
-    )
-    fields_rate: float = Field(
-        0.0, ge=0, description="λ: each cell has 1 + Poisson(λ) fields and responds through the nearest (NFL)."
-    )
-    decode_top_k: int = Field(3, gt=0, description="Decode as the mean centre of the k most active cells.")
-    decoder: Literal["top_k", "fit"] = Field(
-        "top_k",
-        description="'top_k': mean centre of the k most active cells (Sorscher, NFL; about 4 cm at Np = 512 "
-        "even for a perfect code). 'fit': from there, fit the position whose code best matches the output "
-        "(sub-centimetre on a perfect code; slower). Reported decoding errors of the papers use 'top_k'.",
-    )
-    fit_steps: int = Field(50, gt=0, description="Gradient steps of the 'fit' decoder.")
-
-    @model_validator(mode="after")
-    def _ranges_ordered(self):
-        for name in ("sigma_range", "surround_scale_range"):
-            value = getattr(self, name, None)
-            if value is not None and not (0 < value[0] <= value[1]):
-                raise ValueError(f"{name} must be [low, high] with 0 < low <= high, got {list(value)}")
-        return self
-
-
-class GaussianConfig(PlaceCellConfig):
-    normalization: Literal["softmax", "none"] = Field(
-        "softmax",
-        description="'softmax' over cells (trained with cross-entropy) or 'none' (raw Gaussians, trained with MSE).",
-    )
-
-
-class SurroundConfig(PlaceCellConfig):
-    surround_scale: float = Field(2.0, gt=1, description="s: how much wider the surround is than the centre.")
-    surround_convention: Literal["variance_ratio", "width_ratio"] = Field(
-        "variance_ratio",
-        description="How s sets the surround: 'variance_ratio' σ₂² = s·σ² (Sorscher et al.) or "
-        "'width_ratio' σ₂ = s·σ (the NFL code; its default s = 2 is a 4× variance ratio).",
-    )
-    surround_scale_range: Range | None = Field(
-        None, description="Draw s per cell uniformly from [low, high] (NFL heterogeneity); overrides surround_scale."
-    )
-
 
 class PlaceCellEncoder(TargetEncoder):
     """Shared machinery of place-cell codes: centres, widths, distances, decoding, loss by normalisation."""
@@ -120,6 +68,10 @@ class PlaceCellEncoder(TargetEncoder):
     @property
     def size(self) -> int:
         return self.config.n_cells
+
+    @classmethod
+    def size_for(cls, config, environment) -> int:
+        return config.n_cells
 
     def squared_distance(self, position: Tensor) -> Tensor:
         """Squared distance from each position (..., 2) to each cell's nearest field: (..., n_cells)."""

@@ -5,18 +5,12 @@ from __future__ import annotations
 import math
 
 import torch
-from pydantic import Field
 from torch import Tensor
 
 from gridzoo.environment import Bounds
 
-from gridzoo_builtin.environments.motion import MotionModel, RandomWalkEnvironment
-
-
-class BoxConfig(MotionModel):
-    width: float = Field(2.2, gt=0, description="Box width (x), metres; centred at 0 (Sorscher, NFL: 2.2).")
-    height: float | None = Field(None, gt=0, description="Box height (y), metres; default = width (square).")
-    periodic: bool = Field(False, description="Positions wrap around (a torus) instead of meeting walls.")
+from gridzoo_builtin.environments.configs import BoxConfig
+from gridzoo_builtin.environments.motion import RandomWalkEnvironment
 
 
 class BoxEnvironment(RandomWalkEnvironment):

@@ -5,16 +5,12 @@ from __future__ import annotations
 import math
 
 import torch
-from pydantic import Field
 from torch import Tensor
 
 from gridzoo.environment import Bounds
 
-from gridzoo_builtin.environments.motion import MotionModel, RandomWalkEnvironment
-
-
-class CircleConfig(MotionModel):
-    radius: float = Field(1.1, gt=0, description="Arena radius, metres; centred at 0.")
+from gridzoo_builtin.environments.configs import CircleConfig
+from gridzoo_builtin.environments.motion import RandomWalkEnvironment
 
 
 class CircleEnvironment(RandomWalkEnvironment):

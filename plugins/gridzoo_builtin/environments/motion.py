@@ -18,37 +18,18 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from typing import Literal
 
 import torch
-from pydantic import Field
 from torch import Tensor
 
-from gridzoo.component import ComponentConfig
 from gridzoo.environment import Environment, Trajectories
+
+from gridzoo_builtin.environments.configs import MotionModel
 
 SORSCHER = (
     "Sorscher, Mel, Ganguli & Ocko (2019). A unified theory for the origin of grid cells through the lens of "
     "pattern formation. NeurIPS 32."
 )
-
-
-class MotionModel(ComponentConfig):
-    """Parameters of the random walk (Sorscher et al. defaults)."""
-
-    dt: float = Field(0.02, gt=0, description="Seconds per step.")
-    speed_scale: float = Field(
-        0.13 * 2 * math.pi, gt=0, description="Rayleigh scale of the forward speed, m/s (mean = scale·√(π/2))."
-    )
-    turn_std: float = Field(11.52, ge=0, description="Std of the angular velocity, rad/s.")
-    turn_mean: float = Field(0.0, description="Mean angular velocity, rad/s.")
-    border_region: float = Field(0.03, ge=0, description="Distance from a wall at which the animal turns away, m.")
-    border_slowdown: float = Field(0.25, gt=0, le=1, description="Speed factor while turning away from a wall.")
-    velocity_input: Literal["displacement", "speed_turn"] = Field(
-        "displacement",
-        description="Network input per step: 'displacement' = allocentric step v·dt·(cos θ, sin θ) in metres "
-        "(Sorscher, NFL); 'speed_turn' = (speed m/s, sin ω, cos ω), ω the turn in radians (Banino).",
-    )
 
 
 class RandomWalkEnvironment(Environment):

@@ -17,24 +17,15 @@ from __future__ import annotations
 import math
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
-from pydantic import Field
 from torch import Tensor
 
-from gridzoo.component import ComponentConfig
 from gridzoo.environment import Bounds, Environment, Trajectories
 from gridzoo.errors import GridzooError
 
-
-class RecordedConfig(ComponentConfig):
-    path: str = Field(description="An .npz file with 'positions' (n_paths, n_steps, 2) in metres, or an .npy of them.")
-    dt: float = Field(0.02, gt=0, description="Seconds per step, unless the file says ('dt').")
-    velocity_input: Literal["displacement", "speed_turn"] = Field(
-        "displacement", description="'displacement' (metres per step) or 'speed_turn' (speed, sin ω, cos ω)."
-    )
+from gridzoo_builtin.environments.configs import RecordedConfig
 
 
 class RecordedEnvironment(Environment):

@@ -4,28 +4,46 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Callable, Sequence
 
-from pydantic import Field
-
-from gridzoo.component import ComponentConfig
 from gridzoo.executor import Executor, Task
 
-
-class LocalConfig(ComponentConfig):
-    workers: int = Field(1, ge=1, description="Runs at a time (worker processes); 1 runs them in this process.")
-    threads_per_worker: int | None = Field(
-        None, ge=1, description="Torch threads per worker; default: the machine's cores divided among the workers "
-        "(oversubscribing a small machine slows every run down several-fold)."
-    )
+from gridzoo_builtin.executors.configs import LocalConfig
 
 
-def _init_worker(threads: int) -> None:
+def _init_worker(threads: int, parent: int) -> None:
     import torch
 
+    die_with_parent(parent)
     torch.set_num_threads(threads)
     os.environ["OMP_NUM_THREADS"] = str(threads)
+
+
+def die_with_parent(parent: int) -> None:
+    """End this worker when the sweep process that started it dies, even by ``kill -9`` (which runs no cleanup
+    in the parent): the kernel's parent-death signal on Linux, and a watchdog thread everywhere."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux
+        pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="gridzoo-parent-watchdog", daemon=True).start()
 
 
 class LocalExecutor(Executor):
@@ -45,7 +63,7 @@ class LocalExecutor(Executor):
             return
         context = multiprocessing.get_context("spawn")  # no fork of a process that holds torch threads
         with ProcessPoolExecutor(self.config.workers, mp_context=context, initializer=_init_worker,
-                                 initargs=(self.threads(),)) as pool:
+                                 initargs=(self.threads(), os.getpid())) as pool:
             futures = {pool.submit(task, item): item for item in items}
             for future in as_completed(futures):
                 on_result(futures[future], future.result())

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from pydantic import Field
-
-from gridzoo.component import ComponentConfig
 from gridzoo.errors import GridzooError
 from gridzoo.executor import Executor, Task
 
-
-class RayConfig(ComponentConfig):
-    address: str | None = Field(None, description="Ray cluster address; none starts a local Ray.")
-    cpus_per_run: float = Field(2, gt=0, description="CPUs reserved per run.")
-    gpus_per_run: float = Field(0, ge=0, description="GPUs reserved per run.")
+from gridzoo_builtin.executors.configs import RayConfig
 
 
 class RayExecutor(Executor):

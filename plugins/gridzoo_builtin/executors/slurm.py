@@ -6,24 +6,12 @@ without a cluster)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Literal, Sequence
+from typing import Callable, Sequence
 
-from pydantic import Field
-
-from gridzoo.component import ComponentConfig
 from gridzoo.errors import GridzooError
 from gridzoo.executor import Executor, Task
 
-
-class SubmititConfig(ComponentConfig):
-    folder: str = Field("submitit", description="Folder for submitit's logs and pickles (relative to the sweep).")
-    cluster: Literal["slurm", "local", "auto"] = Field("auto", description="'auto' uses SLURM when available.")
-    partition: str | None = Field(None, description="SLURM partition.")
-    timeout_min: int = Field(240, gt=0, description="Time limit per run, minutes.")
-    cpus_per_task: int = Field(2, gt=0, description="CPUs per run.")
-    gpus_per_node: int = Field(0, ge=0, description="GPUs per run.")
-    mem_gb: float = Field(8, gt=0, description="Memory per run, GB.")
-    array_parallelism: int = Field(64, gt=0, description="Runs of the array at a time.")
+from gridzoo_builtin.executors.configs import SubmititConfig
 
 
 class SubmititExecutor(Executor):

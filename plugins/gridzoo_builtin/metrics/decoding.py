@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
-from gridzoo.component import ComponentConfig
+from gridzoo.errors import IncompatibleComponentsError
 from gridzoo.metric import Metric, Rollout
 
-
-class DecodingErrorConfig(ComponentConfig):
-    encoder: int | None = Field(
-        None, ge=0, description="Index of the encoder to decode; default: the first one that decodes positions."
-    )
+from gridzoo_builtin.metrics.configs import DecodingErrorConfig
 
 
 class DecodingError(Metric):
@@ -21,6 +15,25 @@ class DecodingError(Metric):
     Config = DecodingErrorConfig
     summary = "Mean distance between decoded and true position, in cm."
     config: DecodingErrorConfig
+
+    @classmethod
+    def check_experiment(cls, experiment, config, section) -> None:
+        encoders = experiment.encoders
+        if config.encoder is not None:
+            if config.encoder >= len(encoders):
+                raise IncompatibleComponentsError(
+                    f"{section}.encoder = {config.encoder}, but the experiment has {len(encoders)} encoder(s); "
+                    f"use an index from 0 to {len(encoders) - 1}"
+                )
+            chosen = [encoders[config.encoder]]
+        else:
+            chosen = list(encoders)
+        if not any(e.cls.decodes_position for e in chosen):
+            names = ", ".join(e.info.name for e in chosen)
+            raise IncompatibleComponentsError(
+                f"{section}: decoding_error needs an encoder that decodes positions, but {names} cannot; add a "
+                "place-cell or Cartesian encoder, or remove the decoding_error metric"
+            )
 
     def compute(self, rollout: Rollout) -> dict[str, float]:
         index = self.config.encoder

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from pydantic import Field
-
 from gridzoo.analysis.geometry import spatial_information
-from gridzoo.component import ComponentConfig
 from gridzoo.metric import Metric, Rollout
 
-
-class SpatialInformationConfig(ComponentConfig):
-    layer: str | None = Field(None, description="Layer to analyse; default: the architecture's scored layer.")
-    bins: int = Field(44, ge=2, description="Bins per side of the rate maps.")
+from gridzoo_builtin.metrics.configs import SpatialInformationConfig
 
 
 class SpatialInformation(Metric):
