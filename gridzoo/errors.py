@@ -1,7 +1,8 @@
-"""Errors that are the user's to fix.
+"""Errors that are the user's to fix, and the outcomes of a run that are not errors of the program.
 
 Everything derived from :class:`GridzooError` is reported by the CLI as one message with exit code 2 and no
-traceback; anything else is a bug and keeps its traceback.
+traceback. :class:`TrainingDiverged` exits with 3 and :class:`TrainingInterrupted` with 130. Anything else is a
+bug (in gridzoo or a plugin): the CLI prints one line saying where the full traceback was written and exits 70.
 """
 
 from __future__ import annotations
@@ -33,8 +34,33 @@ class PluginLoadError(GridzooError):
     """A plugin's entry point could not be imported or does not provide a valid component."""
 
 
+class PluginError(GridzooError):
+    """A plugin raised while a component was being built from a valid config: the plugin's problem, named."""
+
+
 class IncompatibleComponentsError(GridzooError):
     """The named components cannot be combined (for example an encoder that cannot decode positions)."""
+
+
+class ResourceError(GridzooError):
+    """The experiment would not fit: not enough memory for its sizes, or a device that is not there."""
+
+
+class FolderLockedError(GridzooError):
+    """Another process is working in this run or sweep folder."""
+
+
+class TrainingDiverged(Exception):
+    """The loss or the weights stopped being finite: the run is recorded as diverged, never as finished."""
+
+    def __init__(self, run_dir: object, step: int, reason: str) -> None:
+        super().__init__(
+            f"training diverged at step {step}: {reason}. The run is recorded as diverged in {run_dir}/run.json and "
+            "no model was written. Start a new run with a smaller training.lr or with training.grad_clip."
+        )
+        self.run_dir = run_dir
+        self.step = step
+        self.reason = reason
 
 
 class TrainingInterrupted(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -20,14 +21,18 @@ from gridzoo.analysis.ratemaps import RateMapAccumulator, RateMaps
 from gridzoo.config import Experiment, load_experiment
 from gridzoo.errors import GridzooError
 from gridzoo.io import write_json
+from gridzoo.locking import lock_folder
 from gridzoo.model import PathIntegrator, build_model, evaluation_batch
 from gridzoo.metric import Rollout
 from gridzoo.registry import default_registry
 from gridzoo.seeding import Stream, generator
+from gridzoo.weights import model_state_from_checkpoint, read_safetensors
 
 #: Analyses added to a run's own metrics by ``gridzoo evaluate``.
 ANALYSIS_METRICS = ("grid_cells", "spatial_information")
 ANALYSIS_BATCH = 500
+MIN_BINS, MAX_BINS = 5, 256
+MAX_SAMPLES = 100_000_000
 
 
 @dataclass
@@ -38,28 +43,57 @@ class Evaluation:
     out_dir: Path | None = None
 
 
+def read_config_json(folder: Path) -> dict[str, Any]:
+    """``folder/config.json`` as a dict, or one clear error (missing, unreadable, not JSON)."""
+    config = folder / "config.json"
+    if not config.is_file():
+        raise GridzooError(f"{str(folder)!r} is not a run folder or a zoo network folder (no config.json); check the path")
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise GridzooError(f"{config} cannot be read as JSON ({exc}); the folder is damaged") from None
+    if not isinstance(data, dict):
+        raise GridzooError(f"{config} is not a gridzoo config (a JSON object)")
+    return data
+
+
+def load_state(model: PathIntegrator, state: dict[str, torch.Tensor], label: str) -> None:
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        raise GridzooError(f"{label}: the weights do not fit the network in config.json ({first[0] if first else exc})") from None
+
+
 def load_run(run_dir: str | Path, device: str | torch.device = "cpu") -> tuple[Experiment, PathIntegrator]:
     """The experiment and trained model of a run folder. Weights come from ``model.safetensors`` or, for an
     unfinished run, from the last checkpoint read with ``weights_only=True``: nothing is unpickled."""
     run_dir = Path(run_dir)
-    config = run_dir / "config.json"
-    if not config.is_file():
-        raise GridzooError(f"{str(run_dir)!r} is not a run folder (no config.json); check the path")
-    experiment = load_experiment(data=json.loads(config.read_text()))
+    experiment = load_experiment(data=read_config_json(run_dir))
     model = build_model(experiment)
     weights = run_dir / "model.safetensors"
     checkpoint = run_dir / "checkpoints" / "last.ckpt"
     if weights.is_file():
-        from safetensors.torch import load_file
-
-        state = load_file(str(weights))
+        state = read_safetensors(weights, str(run_dir))
     elif checkpoint.is_file():
-        raw = torch.load(checkpoint, map_location="cpu", weights_only=True)["state_dict"]
-        state = {k.removeprefix("model."): v for k, v in raw.items()}
+        state = model_state_from_checkpoint(checkpoint)
     else:
         raise GridzooError(f"{str(run_dir)!r} has no weights yet (no model.safetensors or checkpoints/last.ckpt)")
-    model.load_state_dict(state)
+    load_state(model, state, str(run_dir))
     return experiment, model.to(device)
+
+
+def load_target(target: str | Path, device: str | torch.device = "cpu") -> tuple[Experiment, PathIntegrator, str]:
+    """A run folder or a zoo network folder (told apart by its config.json), as (experiment, model, label)."""
+    folder = Path(target)
+    data = read_config_json(folder)
+    if data.get("format") == "gridzoo-network":
+        from gridzoo import zoo
+
+        network = zoo.load(path=folder, device=device)
+        return network.experiment, network.model, str(folder)
+    experiment, model = load_run(folder, device)
+    return experiment, model, str(folder)
 
 
 def _analysis_source(experiment: Experiment, model: PathIntegrator, samples: int, device) -> Any:
@@ -111,8 +145,9 @@ def _metric_specs(experiment: Experiment, overrides: dict[str, Any]) -> list[tup
 
 
 def evaluate(
-    run_dir: str | Path,
+    target: str | Path | None = None,
     *,
+    zoo_name: str | None = None,
     layer: str | None = None,
     bins: int | None = None,
     units: int | None = None,
@@ -121,13 +156,52 @@ def evaluate(
     device: str = "cpu",
     draw: bool = True,
 ) -> Evaluation:
-    """Score a run with its metrics and the grid-cell analyses; write metrics.json (and figures) to ``out``
-    (default ``RUN_DIR/evaluation``)."""
-    experiment, model = load_run(run_dir, device)
-    return evaluate_model(
-        experiment, model, layer=layer, bins=bins, units=units, samples=samples, device=device, draw=draw,
-        out=Path(out) if out else Path(run_dir) / "evaluation", label=str(run_dir),
-    )
+    """Score a run folder, a zoo network folder, or the zoo network ``zoo_name`` with its metrics and the
+    grid-cell analyses; write metrics.json (and figures) to ``out`` (default ``RUN_DIR/evaluation``, or
+    ``evaluations/NAME`` for a zoo name). The output folder is locked while it is written, and a failed
+    evaluation leaves no new folder behind."""
+    if (target is None) == (zoo_name is None):
+        raise GridzooError("give a run or network folder, or a zoo network name (--zoo NAME), not both or neither")
+    check_analysis_settings(bins=bins, units=units, samples=samples)
+    if zoo_name is not None:
+        from gridzoo import zoo
+
+        network = zoo.load(zoo_name, device=device)
+        experiment, model, label = network.experiment, network.model, f"zoo:{zoo_name}"
+        default_out = Path("evaluations") / zoo_name
+    else:
+        experiment, model, label = load_target(target, device)
+        default_out = Path(target) / "evaluation"
+    out_dir = Path(out) if out else default_out
+    if out_dir.exists() and not out_dir.is_dir():
+        raise GridzooError(f"--out {str(out_dir)!r} is a file; name a folder (it is created if missing)")
+    created = not out_dir.exists()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GridzooError(f"cannot create the output folder {str(out_dir)!r}: {exc.strerror}; choose a writable --out") from None
+    lock = lock_folder(out_dir, "gridzoo evaluate")
+    try:
+        return evaluate_model(
+            experiment, model, layer=layer, bins=bins, units=units, samples=samples, device=device, draw=draw,
+            out=out_dir, label=label,
+        )
+    except BaseException:
+        if created:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    finally:
+        lock.release()
+
+
+def check_analysis_settings(*, bins: int | None = None, units: int | None = None, samples: int | None = None) -> None:
+    """Refuse analysis settings that are meaningless or could not fit, before any work."""
+    if bins is not None and not (MIN_BINS <= bins <= MAX_BINS):
+        raise GridzooError(f"--bins {bins}: use {MIN_BINS} to {MAX_BINS} bins per side (NFL: 44, 32 or 20)")
+    if units is not None and units < 1:
+        raise GridzooError(f"--units {units}: give a positive number of units (or leave it out for all)")
+    if samples is not None and not (1 <= samples <= MAX_SAMPLES):
+        raise GridzooError(f"--samples {samples}: give 1 to {MAX_SAMPLES:,} positions (default 200000)")
 
 
 def evaluate_model(
@@ -147,8 +221,7 @@ def evaluate_model(
     model = model.to(device)
     if layer is not None and layer not in model.architecture.layers:
         raise GridzooError(f"--layer {layer!r}: this network's layers are {', '.join(model.architecture.layers)}")
-    if bins is not None and bins < 5:
-        raise GridzooError("--bins must be at least 5")
+    check_analysis_settings(bins=bins, units=units, samples=samples)
     specs = _metric_specs(experiment, {"layer": layer, "bins": bins, "units": units})
     rollout = make_rollout(experiment, model, samples, device)
     out_dir = Path(out) if out else None

@@ -1,18 +1,24 @@
-"""Atomic file writes: write beside the target, flush to disk, then rename over it.
+"""Atomic file writes: write beside the target, flush to disk, then rename over it; and strict JSON.
 
-A reader (or a crash) never sees a half-written file; the old file stays until the new one is complete.
+A reader (or a crash) never sees a half-written file; the old file stays until the new one is complete. A
+temporary file carries its writer's PID, so the next write into the same folder removes the leftovers of
+writers that were killed (``kill -9``) and never renamed theirs.
+
+JSON is strict (RFC 8259): ``NaN`` and infinities, which Python's json module would write and strict parsers
+reject, are written as ``null``. In gridzoo's files ``null`` for a number means "undefined here" (for example
+the best score of a network whose every unit is silent) or a value that was not finite.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
-
-import torch
 
 
 def _umask() -> int:
@@ -26,12 +32,53 @@ def default_mode(directory: bool = False) -> int:
     return (0o777 if directory else 0o666) & ~_umask()
 
 
+_TEMP = re.compile(r"^\..+\.pid(\d+)\.[A-Za-z0-9_]+\.tmp$")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete temporary files and folders left in ``folder`` by writers that no longer run."""
+    removed = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMP.match(entry.name)
+        if match and not _alive(int(match.group(1))):
+            if entry.is_dir() and not entry.is_symlink():
+                import shutil
+
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
+
+
+def temporary_name(target: Path) -> str:
+    """The prefix of a temporary sibling of ``target`` (its writer's PID is part of the name)."""
+    return f".{target.name}.pid{os.getpid()}."
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path``, on error it is removed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temporaries(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temporary_name(path), suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
@@ -44,19 +91,33 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise
 
 
+def make_temporary_folder(target: Path) -> Path:
+    """A new empty folder beside ``target`` (same file system, so it can be renamed onto it)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(target.parent)
+    return Path(tempfile.mkdtemp(prefix=temporary_name(target), suffix=".tmp", dir=target.parent))
+
+
+def finite_or_none(data: Any) -> Any:
+    """``data`` with every non-finite float replaced by None, recursively (the strict-JSON convention)."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: finite_or_none(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [finite_or_none(v) for v in data]
+    return data
+
+
+def dumps(data: Any, indent: int | None = 2) -> str:
+    """Strict JSON text (non-finite numbers as null)."""
+    return json.dumps(finite_or_none(data), indent=indent, allow_nan=False)
+
+
 def write_text(path: str | Path, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
 
 def write_json(path: str | Path, data: Any) -> None:
-    write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
-
-
-def save_safetensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
-    """Save tensors as safetensors (contiguous, no shared storage), atomically."""
-    from safetensors.torch import save_file
-
-    clean = {k: v.detach().contiguous().clone() for k, v in tensors.items()}
-    with atomic_path(path) as tmp:
-        save_file(clean, str(tmp), metadata=metadata)
+    write_text(path, dumps(data) + "\n")

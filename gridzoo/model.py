@@ -6,8 +6,9 @@ import torch
 from torch import Tensor, nn
 
 from gridzoo.architecture import Architecture, ArchitectureOutput
-from gridzoo.config import Experiment
+from gridzoo.config import Experiment, ResolvedComponent
 from gridzoo.encoder import TargetEncoder
+from gridzoo.errors import GridzooError, PluginError
 from gridzoo.environment import Environment, Trajectories
 from gridzoo.metric import Rollout
 from gridzoo.seeding import Stream, generator, stream_seed
@@ -57,21 +58,45 @@ class PathIntegrator(nn.Module):
         )
 
 
+def construct(spec: ResolvedComponent, *args):
+    """Build one component; an exception from the plugin's own code is reported as that plugin's, by name."""
+    cls = spec.cls
+    try:
+        return cls(spec.config, *args)
+    except GridzooError:
+        raise
+    except Exception as exc:
+        import traceback
+
+        info = spec.info
+        error = PluginError(
+            f"{spec.section}: the {info.kind[:-1]} {info.qualified_name!r} ({info.distribution} {info.version}) "
+            f"failed to build: {type(exc).__name__}: {exc}"
+        )
+        error.details = traceback.format_exc()  # type: ignore[attr-defined]
+        raise error from exc
+
+
+def check_compatibility(experiment: Experiment) -> None:
+    """Refuse combinations that would run but measure nothing, e.g. a decoding metric with no encoder that
+    decodes positions: each metric checks the experiment (:meth:`gridzoo.metric.Metric.check_experiment`)."""
+    for spec in experiment.metrics:
+        spec.cls.check_experiment(experiment, spec.config, spec.section)
+
+
 def build_model(experiment: Experiment) -> PathIntegrator:
     """Build every component of an experiment from its seed: centres from one stream, weights from another.
 
     Components signal a combination they cannot serve by raising IncompatibleComponentsError."""
     seed = experiment.training.seed
-    env_spec = experiment.environment
-    environment = env_spec.cls(env_spec.config)
+    environment = construct(experiment.environment)
     centres = generator(seed, Stream.CENTRES)
-    encoders = [spec.cls(spec.config, environment, centres) for spec in experiment.encoders]
-    arch = experiment.architecture
+    encoders = [construct(spec, environment, centres) for spec in experiment.encoders]
     state = torch.random.get_rng_state()
     torch.manual_seed(stream_seed(seed, Stream.WEIGHTS))
     try:
-        architecture = arch.cls(
-            arch.config, environment.input_size, sum(e.size for e in encoders), [e.size for e in encoders]
+        architecture = construct(
+            experiment.architecture, environment.input_size, sum(e.size for e in encoders), [e.size for e in encoders]
         )
     finally:
         torch.random.set_rng_state(state)

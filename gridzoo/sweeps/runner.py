@@ -24,25 +24,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-import pytorch_lightning as pl
-import torch
-
-from gridzoo.errors import GridzooError
+from gridzoo.errors import GridzooError, TrainingDiverged
 from gridzoo.io import write_json
+from gridzoo.locking import lock_folder
 from gridzoo.sweeps.spec import PlannedRun, plan, read_spec
 
 MANIFEST = "manifest.json"
-
-
-class Diverged(Exception):
-    """The training loss stopped being finite."""
-
-
-class StopOnNonFinite(pl.Callback):
-    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
-        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
-        if not torch.isfinite(loss).all():
-            raise Diverged(f"loss became {float(loss)} at step {trainer.global_step}")
 
 
 @dataclass
@@ -108,16 +95,16 @@ def run_one(out_dir: str, run_id: str) -> dict[str, Any]:
             status = json.loads((run_dir / "run.json").read_text()).get("status") if (run_dir / "run.json").is_file() else None
             if status != "finished":
                 if (run_dir / "checkpoints" / "last.ckpt").is_file():
-                    resume(run_dir, console=console, live=False, callbacks=[StopOnNonFinite()])
+                    resume(run_dir, console=console, live=False)
                 else:
                     shutil.rmtree(run_dir, ignore_errors=True)
-                    train(experiment, run_dir, console=console, live=False, callbacks=[StopOnNonFinite()])
+                    train(experiment, run_dir, console=console, live=False)
             _, model = load_run(run_dir)
             samples = manifest["spec"].get("samples", 50_000)
             values = evaluate_model(experiment, model, samples=samples, draw=False).values
             result.update(status="finished", metrics={k: _finite(v) for k, v in values.items()})
-        except Diverged as exc:
-            result.update(status="diverged", error=str(exc))
+        except TrainingDiverged as exc:
+            result.update(status="diverged", error=f"{exc.reason} at step {exc.step}", step=exc.step)
         except Exception as exc:  # a failing run is a result, not the end of the sweep
             result.update(status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
     result["seconds"] = round(time.perf_counter() - started, 3)
@@ -156,9 +143,21 @@ def pending_runs(sweep: PreparedSweep, out_dir: str | Path) -> list[str]:
 def execute_sweep(
     sweep: PreparedSweep, out_dir: str | Path, on_result: Callable[[str, dict], None] | None = None
 ) -> SweepSummary:
-    """Write the manifest and run every planned run that has no result yet."""
+    """Write the manifest and run every planned run that has no result yet. The sweep folder is locked for the
+    whole sweep: a second sweep on it is refused (naming the first one's PID)."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GridzooError(f"cannot create the sweep folder {str(out)!r}: {exc.strerror}; choose a writable --out") from None
+    lock = lock_folder(out, "gridzoo sweep")
+    try:
+        return _execute_locked(sweep, out, on_result)
+    finally:
+        lock.release()
+
+
+def _execute_locked(sweep: PreparedSweep, out: Path, on_result) -> SweepSummary:
     write_manifest(out, sweep.spec.model_dump(mode="json"), sweep.runs)
     if hasattr(sweep.runner, "sweep_dir"):
         sweep.runner.sweep_dir = out

@@ -9,12 +9,33 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytorch_lightning as pl
+import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from gridzoo.io import atomic_path
+from gridzoo.weights import non_finite
 
 HISTORY_FIELDS = ("step", "name", "value")
+
+
+class Diverged(Exception):
+    """Raised inside training when the loss or the weights stop being finite."""
+
+    def __init__(self, step: int, reason: str) -> None:
+        super().__init__(reason)
+        self.step = step
+        self.reason = reason
+
+
+class StopOnNonFinite(pl.Callback):
+    """Stops training at the first non-finite loss. It runs before the checkpoint callback, so a checkpoint
+    never holds the weights of a diverged step."""
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
+        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+        if not torch.isfinite(loss).all():
+            raise Diverged(trainer.global_step, f"the loss became {float(loss)}")
 
 
 class History(pl.Callback):
@@ -40,8 +61,17 @@ class History(pl.Callback):
             writer.writeheader()
             writer.writerows(kept)
 
-    def record(self, step: int, values: dict[str, float]) -> None:
+    def record(self, step: int, values: dict[str, float], replace: bool = False) -> None:
+        """Append rows; with ``replace``, first drop rows of the same step and names (a value recomputed after a
+        kill, so that the history holds it once)."""
         self.latest.update(values)
+        if replace and self.path.exists():
+            with open(self.path, newline="") as f:
+                kept = [r for r in csv.DictReader(f) if not (int(r["step"]) == step and r["name"] in values)]
+            with atomic_path(self.path) as tmp, open(tmp, "w", newline="") as f:
+                writer = csv.DictWriter(f, HISTORY_FIELDS)
+                writer.writeheader()
+                writer.writerows(kept)
         with open(self.path, "a", newline="") as f:
             csv.writer(f).writerows((step, name, repr(float(value))) for name, value in values.items())
         for listener in self.listeners:
@@ -63,6 +93,7 @@ class Evaluator(pl.Callback):
         self.metrics = metrics
         self.eval_batch = eval_batch
         self.final: dict[str, float] = {}
+        self.final_step = -1
 
     def evaluate(self, module: pl.LightningModule) -> dict[str, float]:
         rollout = module.model.rollout(self.eval_batch(module.device))
@@ -78,8 +109,13 @@ class Evaluator(pl.Callback):
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx: int) -> None:
         step = trainer.global_step
         if step % self.every == 0 or step == trainer.max_steps:
-            self.final = self.evaluate(module)
-            self.history.record(step, self.final)
+            self.evaluate_and_record(module, step)
+
+    def evaluate_and_record(self, module, step: int, replace: bool = False) -> dict[str, float]:
+        self.final = self.evaluate(module)
+        self.final_step = step
+        self.history.record(step, self.final, replace=replace)
+        return self.final
 
 
 class ResumableCheckpoint(pl.Callback):
@@ -91,6 +127,9 @@ class ResumableCheckpoint(pl.Callback):
         self.on_interrupt = on_interrupt
 
     def save(self, trainer: pl.Trainer) -> None:
+        bad = non_finite(dict(trainer.lightning_module.named_parameters()))
+        if bad:
+            raise Diverged(trainer.global_step, f"weights became non-finite ({', '.join(bad[:3])})")
         with atomic_path(self.path) as tmp:
             trainer.save_checkpoint(tmp, weights_only=False)
 
@@ -102,9 +141,12 @@ class ResumableCheckpoint(pl.Callback):
         self.save(trainer)
 
     def on_exception(self, trainer, module, exception: BaseException) -> None:
-        self.save(trainer)
-        if self.on_interrupt is not None:
-            self.on_interrupt(trainer.global_step)
+        # Only an interruption (Ctrl-C) is saved: after a divergence or an error the last periodic checkpoint,
+        # taken while everything was finite, is the one to keep.
+        if isinstance(exception, KeyboardInterrupt):
+            self.save(trainer)
+            if self.on_interrupt is not None:
+                self.on_interrupt(trainer.global_step)
 
 
 class ProgressReporter(pl.Callback):

@@ -3,7 +3,14 @@
 A run folder holds ``config.json`` (the resolved experiment), ``run.json`` (provenance and status),
 ``metrics.csv`` (loss and metrics over steps), ``checkpoints/last.ckpt`` (Lightning's resumable state) and,
 once training has finished, ``model.safetensors`` (every weight and buffer) and ``metrics.json``.
-Everything is validated and built before the folder appears, so a user error leaves nothing behind.
+
+Everything that can fail on the user's input (config, device, memory, components that do not combine) is
+checked before the folder appears, so a user error leaves nothing behind. One process at a time works in a run
+folder (a lock, see :mod:`gridzoo.locking`).
+
+The end of a run writes ``model.safetensors``, then ``metrics.json``, then marks ``run.json`` finished, each
+atomically. A kill at any point leaves a folder that ``--resume`` completes: from the last checkpoint it
+recomputes and rewrites whatever was not yet written, without training again.
 """
 
 from __future__ import annotations
@@ -14,7 +21,6 @@ import logging
 import os
 import shutil
 import signal
-import tempfile
 import threading
 import time
 import warnings
@@ -28,15 +34,22 @@ import torch
 from rich.console import Console
 
 from gridzoo import __version__
-from gridzoo.config import Experiment, load_experiment
-from gridzoo.errors import GridzooError, TrainingInterrupted
-from gridzoo.io import default_mode, save_safetensors, write_json
-from gridzoo.training.callbacks import Evaluator, History, ProgressReporter, ResumableCheckpoint
+from gridzoo.config import Experiment, load_experiment, parse_override
+from gridzoo.errors import GridzooError, ResourceError, TrainingDiverged, TrainingInterrupted
+from gridzoo.faults import crash_point
+from gridzoo.io import default_mode, make_temporary_folder, write_json
+from gridzoo.locking import FolderLock, lock_folder
+from gridzoo.model import check_compatibility
+from gridzoo.resources import check_training_memory
+from gridzoo.run_folder import CHECKPOINT, CONFIG_FILE, ERROR_LOG, RUN_FILE, check_new_run_folder, read_run_file
+from gridzoo.training.callbacks import (
+    Diverged, Evaluator, History, ProgressReporter, ResumableCheckpoint, StopOnNonFinite,
+)
 from gridzoo.training.module import PathIntegrationModule, TrajectoryDataModule
+from gridzoo.weights import checkpoint_step, non_finite, save_safetensors
 
-CONFIG_FILE = "config.json"
-RUN_FILE = "run.json"
-CHECKPOINT = Path("checkpoints") / "last.ckpt"
+#: What ``--resume`` may change: training longer, or on another device. Anything else is another experiment.
+RESUMABLE_OVERRIDES = ("training.steps", "training.device")
 
 
 @dataclass
@@ -45,6 +58,7 @@ class RunResult:
     metrics: dict[str, float]
     initial_metrics: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    resumed_finished: bool = False  # resume found the run already finished: nothing was done
 
 
 def _quiet_lightning() -> None:
@@ -56,23 +70,30 @@ def _quiet_lightning() -> None:
 
 def _accelerator(device: str) -> str:
     if device == "cuda" and not torch.cuda.is_available():
-        raise GridzooError("training.device = 'cuda', but no CUDA device is available; set it to 'cpu' or 'auto'")
+        raise ResourceError("training.device = 'cuda', but no CUDA device is available; set it to 'cpu' or 'auto'")
     if device == "auto":
         return "gpu" if torch.cuda.is_available() else "cpu"
     return "gpu" if device == "cuda" else "cpu"
 
 
-def create_run_dir(experiment: Experiment, out: Path, meta: dict[str, Any]) -> Path:
-    """Create ``out`` holding config.json and run.json in one rename; refuse a folder that has content."""
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise GridzooError(
-            f"run folder {str(out)!r} already exists; choose another --out, or continue it with "
-            f"`gridzoo train --resume {out}`"
-        )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+def prepare(experiment: Experiment) -> PathIntegrationModule:
+    """Every check that can fail on the user's input, then the model: nothing is written yet."""
+    _accelerator(experiment.training.device)
+    check_compatibility(experiment)
+    check_training_memory(experiment)
+    return PathIntegrationModule(experiment)
+
+
+def create_run_dir(experiment: Experiment, out: Path, meta: dict[str, Any]) -> tuple[Path, FolderLock]:
+    """Create ``out`` holding config.json and run.json in one rename, locked; refuse a folder that has content."""
+    out = check_new_run_folder(out)
     try:
+        tmp = make_temporary_folder(out)
+    except OSError as exc:
+        raise GridzooError(f"cannot create the run folder {str(out)!r}: {exc.strerror}; choose a writable --out") from None
+    lock = FolderLock(tmp, "gridzoo train")
+    try:
+        lock.acquire()
         write_json(tmp / CONFIG_FILE, experiment.to_dict())
         write_json(
             tmp / RUN_FILE,
@@ -88,23 +109,19 @@ def create_run_dir(experiment: Experiment, out: Path, meta: dict[str, Any]) -> P
         os.chmod(tmp, default_mode(directory=True))
         if out.exists():
             out.rmdir()
-        os.replace(tmp, out)
+        os.replace(tmp, out)  # the lock's descriptor stays valid across the rename
     except BaseException:
+        lock.release()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out
-
-
-def default_run_dir(label: str, root: Path = Path("runs")) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return root / f"{label}-{stamp}"
+    lock.folder = out
+    return out, lock
 
 
 def _update_run_file(run_dir: Path, **changes: Any) -> None:
-    path = run_dir / RUN_FILE
-    data = json.loads(path.read_text())
+    data = read_run_file(run_dir)
     data.update(changes)
-    write_json(path, data)
+    write_json(run_dir / RUN_FILE, data)
 
 
 def train(
@@ -117,9 +134,12 @@ def train(
     callbacks: Sequence[pl.Callback] = (),
 ) -> RunResult:
     """Train ``experiment`` into a new run folder ``out``; ``callbacks`` are extra Lightning callbacks."""
-    module = PathIntegrationModule(experiment)  # builds every component: errors surface before the folder exists
-    run_dir = create_run_dir(experiment, out, meta or {})
-    return _fit(experiment, module, run_dir, ckpt_path=None, console=console, live=live, callbacks=callbacks)
+    module = prepare(experiment)  # every user error surfaces before the folder exists
+    run_dir, lock = create_run_dir(experiment, out, meta or {})
+    try:
+        return _fit(experiment, module, run_dir, ckpt_path=None, console=console, live=live, callbacks=callbacks)
+    finally:
+        lock.release()
 
 
 def resume(
@@ -130,17 +150,57 @@ def resume(
     live: bool | None = None,
     callbacks: Sequence[pl.Callback] = (),
 ) -> RunResult:
-    """Continue the run in ``run_dir`` from its last checkpoint. Only ``training.steps`` may be changed
-    (to train longer); anything else would make the continued run a different experiment."""
+    """Continue the run in ``run_dir`` from its last checkpoint.
+
+    Only ``training.steps`` (to train longer) and ``training.device`` may be changed. A finished run asked for
+    no more steps is left as it is (its metrics are kept); a run killed after its last step but before its
+    model and metrics were written gets them written, without training again."""
     run_dir = Path(run_dir)
     config_path, ckpt = run_dir / CONFIG_FILE, run_dir / CHECKPOINT
     if not config_path.is_file():
         raise GridzooError(f"{str(run_dir)!r} is not a run folder (no {CONFIG_FILE}); check the path")
-    bad = [o for o in overrides if o.partition("=")[0].strip() != "training.steps"]
-    if bad:
-        raise GridzooError(f"--resume only accepts --set training.steps=N (to train longer); got {', '.join(bad)}")
-    experiment = load_experiment(data=json.loads(config_path.read_text()), overrides=overrides)
-    module = PathIntegrationModule(experiment)
+    for text in overrides:
+        key = ".".join(parse_override(text)[0])
+        if key not in RESUMABLE_OVERRIDES:
+            raise GridzooError(
+                f"--resume only accepts --set training.steps=N (to train longer) or --set training.device=D; "
+                f"got {text!r}. Anything else makes another experiment: train it into a new folder"
+            )
+    lock = lock_folder(run_dir, "gridzoo train --resume")
+    try:
+        return _resume_locked(run_dir, config_path, ckpt, overrides, console, live, callbacks)
+    finally:
+        lock.release()
+
+
+def _resume_locked(run_dir, config_path, ckpt, overrides, console, live, callbacks) -> RunResult:
+    try:
+        config = json.loads(config_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise GridzooError(f"{config_path} cannot be read ({exc}); the run folder is damaged") from None
+    experiment = load_experiment(data=config, overrides=overrides)
+    meta = read_run_file(run_dir)
+    status = meta.get("status")
+    if status == "diverged":
+        raise GridzooError(
+            f"{run_dir} diverged at step {meta.get('step')}; resuming would repeat it (same seed, same batches). "
+            "Train a new run with a smaller training.lr or with training.grad_clip"
+        )
+    done = checkpoint_step(ckpt) if ckpt.is_file() else 0
+    steps = experiment.training.steps
+    if steps < done:
+        raise GridzooError(
+            f"{run_dir} has already trained {done} steps; to train longer, resume with "
+            f"--set training.steps=N for some N > {done}"
+        )
+    finished = status == "finished" and (run_dir / "model.safetensors").is_file() and (run_dir / "metrics.json").is_file()
+    if finished and steps == meta.get("step", done):
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        values = {k: v for k, v in metrics.items() if k != "step" and isinstance(v, (int, float))}
+        return RunResult(run_dir, values, _initial_metrics(run_dir / "metrics.csv"), resumed_finished=True)
+    if not ckpt.is_file() and status == "finished":
+        raise GridzooError(f"{run_dir} has no checkpoint to continue from ({CHECKPOINT} is missing)")
+    module = prepare(experiment)
     if overrides:
         write_json(config_path, experiment.to_dict())
     return _fit(
@@ -166,6 +226,7 @@ def _fit(
     evaluator = Evaluator(history, t.eval_every, [m.cls(m.config) for m in experiment.metrics], data.eval_batch)
     interrupted: list[int] = []
     callbacks = [
+        StopOnNonFinite(),  # first: a diverged step must never reach the checkpoint
         *callbacks,
         history,
         evaluator,
@@ -198,22 +259,50 @@ def _fit(
         step = interrupted[-1] if interrupted else trainer.global_step
         _update_run_file(run_dir, status="interrupted", step=step)
         raise TrainingInterrupted(run_dir, step) from None
-    except BaseException:
-        _update_run_file(run_dir, status="failed", step=trainer.global_step)
+    except Diverged as exc:
+        _diverged(run_dir, exc.step, exc.reason)
+    except BaseException as exc:
+        _update_run_file(run_dir, status="failed", step=trainer.global_step, error=f"{type(exc).__name__}: {exc}")
+        _log_failure(run_dir, exc)
         raise
     seconds = time.perf_counter() - started
-    initial = _initial_metrics(run_dir / "metrics.csv")
+    step = trainer.global_step
+    state = module.model.state_dict()
+    bad = non_finite(state)
+    if bad:
+        _diverged(run_dir, step, f"weights became non-finite ({', '.join(bad[:3])})")
+    if evaluator.final_step != step:  # e.g. resumed from a checkpoint taken at the last step
+        evaluator.evaluate_and_record(module, step, replace=True)
     final = {k: v for k, v in history.latest.items() if k != "loss"} | evaluator.final
-    save_safetensors(
-        run_dir / "model.safetensors",
-        module.model.state_dict(),
-        metadata={"format": "pt", "gridzoo_version": __version__},
-    )
-    write_json(run_dir / "metrics.json", {"step": trainer.global_step, **final})
-    _update_run_file(run_dir, status="finished", step=trainer.global_step)
-    return RunResult(run_dir, final, initial, seconds)
+    crash_point("run:before-model")
+    save_safetensors(run_dir / "model.safetensors", state, metadata={"format": "pt", "gridzoo_version": __version__})
+    crash_point("run:before-metrics")
+    write_json(run_dir / "metrics.json", {"step": step, **final})
+    crash_point("run:before-finished")
+    _update_run_file(run_dir, status="finished", step=step)
+    return RunResult(run_dir, final, _initial_metrics(run_dir / "metrics.csv"), seconds)
+
+
+def _log_failure(run_dir: Path, exc: BaseException) -> None:
+    """Keep the traceback of an unexpected failure in the run folder; the CLI says where it is."""
+    import traceback
+
+    try:
+        (run_dir / ERROR_LOG).write_text("".join(traceback.format_exception(exc)))
+        exc.gridzoo_log = run_dir / ERROR_LOG  # type: ignore[attr-defined]
+    except OSError:
+        pass
+
+
+def _diverged(run_dir: Path, step: int, reason: str) -> None:
+    for stale in ("model.safetensors", "metrics.json"):  # an extended run that diverges is not finished either
+        (run_dir / stale).unlink(missing_ok=True)
+    _update_run_file(run_dir, status="diverged", step=step, reason=reason)
+    raise TrainingDiverged(run_dir, step, reason)
 
 
 def _initial_metrics(path: Path) -> dict[str, float]:
+    if not path.is_file():
+        return {}
     with open(path, newline="") as f:
         return {r["name"]: float(r["value"]) for r in csv.DictReader(f) if r["step"] == "0" and r["name"] != "loss"}
