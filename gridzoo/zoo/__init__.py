@@ -1,28 +1,34 @@
 """The zoo of trained networks: list, load (offline, safely), verify, pull, export and rebuild.
 
 >>> import gridzoo
->>> m = gridzoo.zoo.load("sorscher2019-mini")      # a catalogue name, a local folder, or a URL-backed entry
->>> m.metrics["decoding_error_cm"]
->>> rollout = m.rollout(batch_size=50)              # hidden activations, outputs, decoded positions
+>>> m = gridzoo.zoo.load("sorscher2019-mini")                  # a catalogue name: verified, then loaded
+>>> m = gridzoo.zoo.load("sorscher2019-mini", revision=1)      # an older revision, kept loadable
+>>> m = gridzoo.zoo.load(path="./my-network")                  # a local folder, only when asked for as a path
+>>> rollout = m.rollout(batch_size=50)
 
-Every file of a catalogue entry is checked against its sha256 before it is read; weights are safetensors, so
-loading never unpickles anything. ``GRIDZOO_HOME`` (default ``~/.cache/gridzoo``) holds downloaded networks;
-with ``GRIDZOO_OFFLINE=1`` gridzoo never touches the network.
+Names and paths are never confused: a string is a catalogue name unless it starts with ``./``, ``../``, ``/`` or
+``~`` (or is given as ``path=`` or a ``pathlib.Path``). Every file of a catalogue entry is checked against its
+sha256 on every load; weights are safetensors, so loading never unpickles anything. ``GRIDZOO_HOME`` (default
+``~/.cache/gridzoo``) holds downloaded networks; with ``GRIDZOO_OFFLINE=1`` gridzoo never touches the network.
 """
 
 from __future__ import annotations
 
 import builtins
 import os
+import shutil
+import urllib.error
 import urllib.request
+import warnings
 from pathlib import Path
 from typing import Any
 
-from gridzoo.io import atomic_path
+from gridzoo.io import remove_stale_temporaries, temporary_name
 from gridzoo.zoo.catalogue import (
     NETWORK_FILES,
     Entry,
     ZooError,
+    check_file,
     file_record,
     find_entry,
     list_entries,
@@ -33,96 +39,187 @@ from gridzoo.zoo.catalogue import (
 )
 from gridzoo.zoo.network import ZooModel, read_network, write_network
 
-__all__ = ["ZooModel", "ZooError", "list", "load", "verify", "pull", "export", "entry", "cache_dir"]
+__all__ = ["ZooModel", "ZooError", "ZooWarning", "list", "load", "verify", "pull", "export", "entry", "cache_dir"]
 
-KEY_METRICS = ("decoding_error_cm", "score_60_max", "fraction_score_60_over_null", "period_median_m", "module_count")
+KEY_METRICS = ("decoding_error_cm", "score_60_max", "fraction_score_60_over_null", "period_median_m")
+_PATH_PREFIXES = ("./", "../", "/", "~", ".\\", "..\\")
+
+
+class ZooWarning(UserWarning):
+    """A zoo network was loaded that has been superseded or replaced."""
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("GRIDZOO_HOME", Path.home() / ".cache" / "gridzoo")) / "zoo"
+    return Path(os.environ.get("GRIDZOO_HOME", Path.home() / ".cache" / "gridzoo")).expanduser() / "zoo"
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def offline() -> bool:
-    return os.environ.get("GRIDZOO_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+    return _flag("GRIDZOO_OFFLINE")
 
 
-def list(pattern: str | None = None, registry: str | Path | None = None) -> builtins.list[Entry]:  # noqa: A001
-    """Catalogue entries whose name or a tag matches ``pattern`` (shell wildcards), all if none."""
-    return list_entries(pattern, registry)
+def list(pattern: str | None = None, registry: str | Path | None = None, all_revisions: bool = False) -> builtins.list[Entry]:  # noqa: A001
+    """Catalogue entries whose name or a tag matches ``pattern`` (shell wildcards), all if none; the latest
+    revision of each name unless ``all_revisions``."""
+    return list_entries(pattern, registry, all_revisions)
 
 
-def entry(name: str, registry: str | Path | None = None) -> Entry:
-    return find_entry(name, registry)
+def entry(name: str, registry: str | Path | None = None, revision: int | None = None) -> Entry:
+    return find_entry(name, registry, revision)
 
 
 def _folder(e: Entry, registry: str | Path | None) -> Path:
     """Where an entry's files are: inside the registry when shipped, else in the download cache."""
     if e.path:
         return registry_dir(registry) / e.path
-    return cache_dir() / e.name
+    return cache_dir() / e.name / f"r{e.revision}"
 
 
-def verify(name: str, registry: str | Path | None = None) -> Path:
+def verify(name: str, registry: str | Path | None = None, revision: int | None = None) -> Path:
     """Check every file of a catalogue entry against its size and sha256; return its folder."""
-    e = find_entry(name, registry)
+    e = find_entry(name, registry, revision)
     folder = _folder(e, registry)
     verify_files(folder, e.files, e.name)
     return folder
 
 
-def pull(name: str, registry: str | Path | None = None) -> Path:
-    """Download a URL-backed entry into the cache (each file atomically) and verify it."""
-    e = find_entry(name, registry)
+def _check_url(url: str) -> None:
+    if url.startswith("https://"):
+        return
+    if url.startswith("http://") and _flag("GRIDZOO_ALLOW_HTTP"):
+        return
+    raise ZooError(
+        f"refusing to download from {url!r}: only https:// is allowed (set GRIDZOO_ALLOW_HTTP=1 to allow http:// "
+        "for a local mirror you trust)"
+    )
+
+
+def pull(name: str, registry: str | Path | None = None, revision: int | None = None) -> Path:
+    """Download a URL-backed entry into the cache and verify it. Each file goes to a temporary file inside its
+    destination folder and is renamed into place only after its size and sha256 match the catalogue."""
+    e = find_entry(name, registry, revision)
     folder = _folder(e, registry)
     if e.path:
-        return verify(name, registry)  # shipped with gridzoo: nothing to download
+        return verify(name, registry, e.revision)  # shipped with gridzoo: nothing to download
     if offline():
         raise ZooError(f"{name}: GRIDZOO_OFFLINE is set and the network is not in the cache ({folder})")
-    if not e.url:
-        raise ZooError(f"{name}: the catalogue gives neither a shipped folder nor a download URL")
+    _check_url(e.url or "")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(folder)
+    except OSError as exc:
+        raise ZooError(f"cannot write the zoo cache {folder}: {exc.strerror}; set GRIDZOO_HOME to a writable folder") from None
     for filename, record in e.files.items():
         target = folder / filename
         try:
-            verify_files(folder, {filename: record}, name)
+            check_file(target, record, name)
             continue  # already here and intact
         except ZooError:
             pass
-        with urllib.request.urlopen(f"{e.url.rstrip('/')}/{filename}", timeout=60) as response, atomic_path(target) as tmp:
-            with open(tmp, "wb") as f:
-                while block := response.read(1 << 20):
-                    f.write(block)
-    return verify(name, registry)
+        _download(f"{e.url.rstrip('/')}/{filename}", target, record, name)
+    return verify(name, registry, e.revision)
 
 
-def load(name_or_path: str | Path, device: Any = None, registry: str | Path | None = None) -> ZooModel:
-    """Load a zoo network by catalogue name, or from a local network folder.
+def _download(url: str, target: Path, record, label: str) -> None:
+    tmp = target.with_name(f"{temporary_name(target)}download.tmp")
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as f:
+            written = 0
+            while block := response.read(1 << 20):
+                written += len(block)
+                if written > record.size:
+                    raise ZooError(f"{label}: {url} sends more than the catalogue's {record.size} bytes; refusing it")
+                f.write(block)
+        _check_download(tmp, record, label, target.name)
+        os.replace(tmp, target)
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+        raise ZooError(
+            f"{label}: cannot download {url} ({reason}); check your network and the catalogue's url, or use "
+            "GRIDZOO_OFFLINE=1 with networks already in the cache"
+        ) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _check_download(tmp: Path, record, label: str, filename: str) -> None:
+    from gridzoo.zoo.catalogue import sha256_of
+
+    if tmp.stat().st_size != record.size or sha256_of(tmp) != record.sha256:
+        raise ZooError(f"{label}: the downloaded {filename} does not match its size and sha256 in the catalogue; "
+                       "it was discarded")
+
+
+def _is_path(value: Any) -> bool:
+    return isinstance(value, Path) or (isinstance(value, str) and value.startswith(_PATH_PREFIXES))
+
+
+def load(
+    name: str | Path | None = None,
+    device: Any = None,
+    registry: str | Path | None = None,
+    *,
+    path: str | Path | None = None,
+    revision: int | None = None,
+) -> ZooModel:
+    """Load a zoo network by catalogue name (its latest revision, or ``revision``), or from a local network
+    folder given as ``path=`` (or a ``./``-prefixed string or a ``Path``).
 
     A catalogue entry is verified against its sha256 first; a URL-backed one is downloaded into the cache if
-    needed (never with ``GRIDZOO_OFFLINE=1``). A local folder is read as is, with the same format checks."""
-    path = Path(name_or_path)
-    if path.is_dir():
-        return read_network(path, str(path), device)
-    e = find_entry(str(name_or_path), registry)
+    needed (never with ``GRIDZOO_OFFLINE=1``). A local folder has no catalogue hash: it is read with the same
+    format checks (safetensors only, installed components only)."""
+    if name is not None and path is not None:
+        raise ZooError("give a catalogue name or path=, not both")
+    if path is None and _is_path(name):
+        path, name = name, None
+    if path is not None:
+        folder = Path(path).expanduser()
+        if not folder.is_dir():
+            raise ZooError(f"{folder} is not a folder; give a network folder (config.json, model.safetensors, ...)")
+        return read_network(folder, str(folder), device)
+    if name is None:
+        raise ZooError("give a zoo network name (see `gridzoo zoo list`) or path=FOLDER")
+    e = find_entry(str(name), registry, revision)
+    _warn_if_outdated(e, registry)
     folder = _folder(e, registry)
     try:
         verify_files(folder, e.files, e.name)
     except ZooError:
-        if e.path or not e.url:
+        if e.path:
             raise
         if offline():
             raise ZooError(
                 f"{e.name}: not (intact) in the cache {folder}, and GRIDZOO_OFFLINE is set; unset it to download, "
                 f"or run `gridzoo zoo pull {e.name}` where the network is reachable"
             ) from None
-        pull(e.name, registry)
-    return read_network(folder, e.name, device)
+        pull(e.name, registry, e.revision)
+    return read_network(folder, e.name, device, expected=e.files)
 
 
-def _card(name: str, summary: str, experiment, metrics: dict, extra: dict) -> str:
+def _warn_if_outdated(e: Entry, registry) -> None:
+    if e.replaced_by:
+        warnings.warn(f"zoo network {e.name!r} is deprecated: use {e.replaced_by!r}. {e.note}".strip(), ZooWarning, 3)
+    elif e.superseded_by:
+        try:
+            why = find_entry(e.name, registry, e.superseded_by).note
+        except ZooError:
+            why = ""
+        warnings.warn(
+            f"{e.name} revision {e.revision} was superseded by revision {e.superseded_by}"
+            + (f": {why}" if why else "") + f" (load that with gridzoo.zoo.load({e.name!r}))", ZooWarning, 3,
+        )
+
+
+def _card(name: str, revision: int, summary: str, experiment, metrics: dict, extra: dict, note: str) -> str:
     """The README.md card: what the network is, its components and papers, training, metrics, use, licence."""
     t = experiment.training
-    lines = [f"# {name}", "", summary, "", "## Components", "", "| role | component | distribution | citation |",
-             "|---|---|---|---|"]
+    lines = [f"# {name} (revision {revision})", "", summary, ""]
+    if note:
+        lines += [f"What changed in this revision: {note}", ""]
+    lines += ["## Components", "", "| role | component | distribution | citation |", "|---|---|---|---|"]
     rows = [("environment", experiment.environment), ("architecture", experiment.architecture)]
     rows += [("encoder", e) for e in experiment.encoders]
     for role, c in rows:
@@ -134,9 +231,12 @@ def _card(name: str, summary: str, experiment, metrics: dict, extra: dict) -> st
               "The full resolved config, with every default, is in `config.json`; "
               f"`gridzoo zoo rebuild {name}` retrains it from that config and seed and compares the metrics.",
               "", "## Metrics", "", "Evaluated with `gridzoo evaluate` defaults (scored layer, 44 bins, min-max 60° score, "
-              "nulls: untrained network and shuffled maps).", "", "| metric | value |", "|---|---|"]
-    for key in KEY_METRICS + ("fraction_score_60_over_0.3", "untrained_score_60_max", "spatial_info_median_bits"):
-        if key in metrics:
+              "nulls: see `metrics.json`). `null` means undefined (e.g. no unit is active).", "",
+              "| metric | value |", "|---|---|"]
+    keys = KEY_METRICS + ("best_unit_null_60", "fraction_active_score_60_over_null", "n_silent_units",
+                          "fraction_score_60_over_0.3", "untrained_score_60_max", "spatial_info_median_bits")
+    for key in dict.fromkeys(keys):
+        if key in metrics and metrics[key] is not None:
             lines.append(f"| {key} | {metrics[key]:.4g} |")
     lines += ["", "## Use", "", "```python", "import gridzoo", f"m = gridzoo.zoo.load({name!r})",
               "rollout = m.rollout(batch_size=50)", "```", "", "## Licence", "",
@@ -153,40 +253,69 @@ def export(
     tags: builtins.list[str] | None = None,
     url: str | None = None,
     samples: int = 200_000,
+    note: str = "",
 ) -> Entry:
-    """Publish a finished run: evaluate it, write its network folder into the registry, update the catalogue."""
+    """Publish a finished run as a new revision of ``name``: evaluate it, write its network folder
+    ``networks/NAME/rN`` (a new folder; nothing existing is overwritten), then rewrite the catalogue atomically.
+    A kill at any point leaves the catalogue naming either the old revisions only or the new one as well, each
+    loadable. Earlier revisions stay loadable and are marked as superseded."""
     import json
 
     from gridzoo.evaluation import evaluate_model, load_run
+    from gridzoo.faults import crash_point
+    from pydantic import ValidationError
 
     run_dir = Path(run_dir)
-    if not (run_dir / "model.safetensors").is_file():
-        raise ZooError(f"{run_dir}: no model.safetensors; export a finished run (or resume it to the end first)")
-    Entry.model_validate({"name": name, "summary": "", "files": {}})  # the name's format, before any work
-    experiment, model = load_run(run_dir)
-    metrics = evaluate_model(experiment, model, samples=samples, draw=False).values
+    try:
+        Entry.model_validate({"name": name, "summary": "", "files": {f: {"sha256": "0" * 64, "size": 0} for f in NETWORK_FILES},
+                              "path": "x", **({"url": url, "path": None} if url else {})})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise ZooError(f"zoo name {name!r} or url is not valid ({err['loc'][0]}: {err['msg']}); names use lower case, "
+                       "digits, '.', '_' and '-'") from None
     run = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").is_file() else {}
+    if run.get("status") != "finished" or not (run_dir / "model.safetensors").is_file():
+        status = run.get("status", "unknown")
+        raise ZooError(f"{run_dir}: the run is {status}, not finished; only finished runs are exported "
+                       "(a diverged run never is; an unfinished one can be completed with `gridzoo train --resume`)")
+    experiment, model = load_run(run_dir)
+    from gridzoo.weights import non_finite
+
+    bad = non_finite(model.state_dict())
+    if bad:
+        raise ZooError(f"{run_dir}: weights are not finite ({', '.join(bad[:3])}); refusing to export")
+    metrics = evaluate_model(experiment, model, samples=samples, draw=False).values
     source = str(run.get("source", ""))
     preset = Path(source).stem if "presets" in source else None
     extra = {"trained_steps": run.get("step", experiment.training.steps), "preset": preset}
     arch = experiment.architecture
     encoders = ", ".join(e.info.name for e in experiment.encoders)
     summary = summary or f"`{arch.info.name}` trained on `{encoders}` targets ({extra['trained_steps']} steps)."
-    card = _card(name, summary, experiment, metrics, extra)
     root = registry_dir(registry)
-    folder = write_network(root / "networks" / name, name=name, experiment=experiment, model=model,
-                           metrics=metrics, card=card, extra=extra)
+    catalogue = read_catalogue(registry)
+    previous = [e for e in catalogue.networks if e.name == name]
+    revision = max((e.revision for e in previous), default=0) + 1
+    relative = f"networks/{name}/r{revision}"
+    folder = root / relative
+    if folder.exists():  # left by an export killed before its catalogue write: not in the catalogue, so unused
+        shutil.rmtree(folder)
+    card = _card(name, revision, summary, experiment, metrics, extra, note)
+    write_network(folder, name=name, experiment=experiment, model=model, metrics=metrics, card=card,
+                  extra={**extra, "revision": revision})
     new = Entry(
         name=name,
+        revision=revision,
         summary=summary,
         tags=sorted(set(tags or []) | {arch.info.name, *(e.info.name for e in experiment.encoders)}),
         paper=arch.cls.citation or "",
-        metrics={k: float(metrics[k]) for k in KEY_METRICS if k in metrics},
+        metrics={k: (float(metrics[k]) if metrics[k] == metrics[k] else None) for k in KEY_METRICS if k in metrics},
         files={f: file_record(folder / f) for f in NETWORK_FILES},
-        path=None if url else f"networks/{name}",
+        path=None if url else relative,
         url=url,
+        note=note,
     )
-    catalogue = read_catalogue(registry)
-    catalogue.networks = [e for e in catalogue.networks if e.name != name] + [new]
-    write_catalogue(catalogue, registry)
+    crash_point("export:before-catalogue")
+    updated = [e.model_copy(update={"superseded_by": revision}) if e.name == name and e.superseded_by is None else e
+               for e in catalogue.networks]
+    write_catalogue(type(catalogue)(updated + [new]), registry)
     return new

@@ -6,9 +6,10 @@ nothing is unpickled), and the components are built from *installed* plugins nam
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,12 +21,14 @@ from gridzoo import __version__
 from gridzoo.config import Experiment, load_experiment
 from gridzoo.environment import Trajectories
 from gridzoo.errors import GridzooError
-from gridzoo.io import default_mode, save_safetensors, write_json, write_text
+from gridzoo.faults import crash_point
+from gridzoo.io import default_mode, make_temporary_folder, write_json, write_text
 from gridzoo.metric import Rollout
 from gridzoo.model import PathIntegrator, build_model
 from gridzoo.registry import default_registry
 from gridzoo.seeding import Stream, generator
-from gridzoo.zoo.catalogue import ZooError, load_json
+from gridzoo.weights import save_safetensors
+from gridzoo.zoo.catalogue import FileRecord, ZooError
 
 FORMAT = "gridzoo-network"
 FORMAT_VERSION = 1
@@ -107,19 +110,54 @@ def check_plugins(components: dict[str, Any], label: str) -> None:
             ) from None
 
 
-def read_network(folder: Path, label: str, device: str | torch.device | None = None) -> ZooModel:
-    """Build a network from a folder whose files have already been verified (or are the user's own)."""
-    config = load_json(folder / "config.json", label)
+def _verified_bytes(folder: Path, name: str, label: str, expected: dict[str, FileRecord] | None) -> bytes:
+    """A file's bytes, checked against its catalogue record (when there is one) on the very bytes that are then
+    parsed: nothing can change between the check and the read."""
+    path = folder / name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ZooError(f"{label}: cannot read {name} ({exc.strerror})") from None
+    if expected is not None:
+        record = expected[name]
+        if len(data) != record.size or hashlib.sha256(data).hexdigest() != record.sha256:
+            raise ZooError(f"{label}: {name} does not match its sha256 in the catalogue (modified?); refusing to load it")
+    return data
+
+
+def read_network(
+    folder: Path, label: str, device: str | torch.device | None = None, expected: dict[str, FileRecord] | None = None
+) -> ZooModel:
+    """Build a network from a folder: its files checked against ``expected`` (a catalogue entry's records) when
+    given, else read as the user's own with the same format checks."""
+    import json
+
+    def json_file(name: str, required: bool = True) -> dict:
+        if not required and not (folder / name).is_file() and expected is None:
+            return {}
+        try:
+            data = json.loads(_verified_bytes(folder, name, label, expected).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ZooError(f"{label}: {name} is not valid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise ZooError(f"{label}: {name} is not a JSON object")
+        return data
+
+    config = json_file("config.json")
     if config.get("format") != FORMAT:
         raise ZooError(f"{label}: config.json is not a gridzoo network (format {config.get('format')!r})")
-    check_plugins(config["components"], label)
-    experiment = load_experiment(data=_qualified(config["experiment"], config["components"]))
-    model = build_model(experiment)
-    weights = folder / "model.safetensors"
     try:
-        from safetensors.torch import load_file
+        experiment_data = migrate(config)
+        check_plugins(config["components"], label)
+        experiment = load_experiment(data=_qualified(experiment_data, config["components"]))
+    except (KeyError, TypeError) as exc:
+        raise ZooError(f"{label}: config.json is incomplete ({type(exc).__name__}: {exc})") from None
+    model = build_model(experiment)
+    from safetensors.torch import load as load_safetensors
 
-        state = load_file(str(weights))
+    blob = _verified_bytes(folder, "model.safetensors", label, expected)
+    try:
+        state = load_safetensors(blob)
     except Exception as exc:  # safetensors raises its own error types for every malformed file
         raise ZooError(
             f"{label}: model.safetensors is not a valid safetensors file ({type(exc).__name__}: {exc}); "
@@ -129,10 +167,35 @@ def read_network(folder: Path, label: str, device: str | torch.device | None = N
         model.load_state_dict(state)
     except RuntimeError as exc:
         raise ZooError(f"{label}: the weights do not fit the network in config.json: {exc}") from None
-    metrics = load_json(folder / "metrics.json", label) if (folder / "metrics.json").is_file() else {}
-    card = (folder / "README.md").read_text(encoding="utf-8") if (folder / "README.md").is_file() else ""
+    metrics = json_file("metrics.json", required=False)
+    card = ""
+    if expected is not None or (folder / "README.md").is_file():
+        card = _verified_bytes(folder, "README.md", label, expected).decode("utf-8", errors="replace")
     model.to(device or "cpu").eval()
     return ZooModel(config.get("name", label), model, experiment, config, metrics, folder, card)
+
+
+#: Fields that later gridzoo versions added, with the value that reproduces what networks written before them
+#: were (keyed by the network format version they were absent from). Applied on load; files are never changed.
+MIGRATIONS: dict[int, dict[str, dict[str, Any]]] = {}
+
+
+def migrate(config: dict[str, Any]) -> dict[str, Any]:
+    """The experiment of a network's config.json, with the fields added since its format version filled in as
+    they were then (so a network keeps loading, bit for bit, when a component gains an option)."""
+    data = json.loads(json.dumps(config["experiment"]))
+    version = int(config.get("format_version", 1))
+    for since, sections in sorted(MIGRATIONS.items()):
+        if version >= since:
+            continue
+        for section, fields in sections.items():
+            targets = data.get(section)
+            for target in targets if isinstance(targets, list) else [targets]:
+                if isinstance(target, dict):
+                    name = str(target.get("name", "")).rpartition(":")[2]
+                    for key, value in fields.get(name, {}).items():
+                        target.setdefault(key, value)
+    return data
 
 
 def write_network(
@@ -145,10 +208,12 @@ def write_network(
     card: str,
     extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Write the four files into a temporary folder beside ``folder`` and rename it into place."""
+    """Write the four files into a temporary folder beside ``folder`` (which must not exist) and rename it into
+    place: ``folder`` appears complete or not at all."""
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    if folder.exists():
+        raise ZooError(f"{folder} already exists; a network folder is never overwritten")
+    tmp = make_temporary_folder(folder)
     try:
         write_json(tmp / "config.json", {
             "format": FORMAT,
@@ -166,14 +231,8 @@ def write_network(
         write_json(tmp / "metrics.json", metrics)
         write_text(tmp / "README.md", card)
         os.chmod(tmp, default_mode(directory=True))
-        old = None
-        if folder.exists():
-            old = folder.with_name(f".{folder.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(folder, old)
+        crash_point("export:before-rename")
         os.replace(tmp, folder)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
