@@ -139,3 +139,49 @@ def test_component_catalogue_documents_every_builtin():
     for info in gridzoo.list_components():
         if info.distribution == "gridzoo":
             assert f"`{info.name}`" in catalogue, info.name
+
+
+def test_a_config_error_is_reported_before_torch_or_lightning_is_imported(tmp_path):
+    import subprocess
+    import sys
+
+    config = tmp_path / "e.toml"
+    config.write_text(GOOD.replace("n_cells = 32", "n_cells = 32\nsigma = inf"))
+    existing = tmp_path / "run"
+    existing.mkdir()
+    (existing / "x").write_text("")
+    probe = (
+        "import sys\nfrom gridzoo.cli import main\n"
+        f"codes = [main(['train', {str(config)!r}, '--out', {str(tmp_path / 'new')!r}]),\n"
+        f"         main(['train', '--preset', 'demo', '--out', {str(existing)!r}])]\n"
+        "print(codes, 'torch' in sys.modules, 'pytorch_lightning' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "[2, 2] False False", done.stdout + done.stderr
+    assert "encoder.sigma: Input should be a finite number" in done.stderr and "already exists" in done.stderr
+
+
+def test_every_builtin_config_entry_point_is_its_components_config():
+    reg = registry.refresh()
+    for info in gridzoo.list_components():
+        if info.distribution == "gridzoo":
+            light = reg.load_config(info.kind, info.qualified_name)
+            assert reg.load(info.kind, info.qualified_name).Config is light, info.name
+
+
+def test_a_skipped_reference_test_fails_in_ci(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    shutil.copy(ROOT / "tests" / "conftest.py", tmp_path / "conftest.py")
+    (tmp_path / "test_x.py").write_text(
+        "import pytest\n\n@pytest.mark.reference\ndef test_ref():\n    pytest.skip('data absent')\n"
+    )
+    run = lambda env: subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],  # noqa: E731
+                                     capture_output=True, text=True, env={**__import__("os").environ, **env}, cwd=tmp_path)
+    assert run({"GRIDZOO_REQUIRE_REFERENCE": "0"}).returncode == 0
+    strict = run({"GRIDZOO_REQUIRE_REFERENCE": "1"})
+    assert strict.returncode == 1 and "reference test skipped" in strict.stdout

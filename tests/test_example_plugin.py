@@ -56,3 +56,12 @@ def test_installed_plugin_trains(plugin_site, tmp_path):
     meta = json.loads((tmp_path / "run" / "run.json").read_text())
     assert meta["components"]["architecture"]["distribution"] == "gridzoo-example-ctrnn"
     assert meta["status"] == "finished"
+
+
+def test_the_plugin_guides_last_command_works(plugin_site, tmp_path):
+    """docs/plugins.md step 4, with fewer steps: the guide's own command must run as written."""
+    guide = (ROOT / "docs" / "plugins.md").read_text()
+    assert """--set 'architecture={name = "ctrnn", hidden_size = 100}'""" in guide
+    result = _gridzoo(plugin_site, "train", "--preset", "demo", "--set", 'architecture={name = "ctrnn", hidden_size = 100}',
+                      "--set", "training.steps=4", "--set", "training.eval_every=4", "--out", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr

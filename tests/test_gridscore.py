@@ -8,10 +8,10 @@ import scipy.ndimage as ndi
 
 from gridzoo.analysis.gridscore import autocorrelogram, grid_scores, rotate_stack
 
-from conftest import SHARED
+from conftest import REFERENCE
 
-CASES = SHARED / "reference" / "gridscore_cases.npz"
-needs_reference = pytest.mark.skipif(not CASES.is_file(), reason="../shared/reference is absent")
+CASES = REFERENCE / "gridscore_cases.npz"
+needs_reference = pytest.mark.reference
 
 
 @pytest.fixture(scope="module")

@@ -90,6 +90,7 @@ def test_resume_can_only_extend_steps(tmp_path):
     assert "decoding_error_cm" in result.metrics
 
 
+@pytest.mark.slow
 def test_ctrl_c_from_the_cli_saves_a_checkpoint_and_resumes(tmp_path):
     config = tmp_path / "e.toml"
     config.write_text(

@@ -1,10 +1,16 @@
-"""The zoo: export, load by name offline, verify, pull, and every refusal (no code from files ever runs)."""
+"""The zoo: export, load by name offline, verify, pull, revisions, and every refusal of the trust model (no code
+from files ever runs; no file is written outside its folder; names and paths are never confused)."""
 
 from __future__ import annotations
 
+import http.server
 import json
+import os
 import pickle
 import shutil
+import subprocess
+import sys
+import threading
 
 import pytest
 
@@ -18,15 +24,21 @@ from gridzoo_builtin.metrics.decoding import DecodingError
 
 from conftest import tiny_config
 
+FILES = ["README.md", "config.json", "metrics.json", "model.safetensors"]
+
 
 @pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    """A registry holding one network exported from a freshly trained tiny run."""
+def trained(tmp_path_factory):
     base = tmp_path_factory.mktemp("zoo")
     train(load_experiment(data=tiny_config(steps=60)), base / "run", live=False)
-    reg = base / "registry"
-    reg.mkdir()
-    zoo.export(base / "run", "tiny-rnn", registry=reg, samples=5_000, tags=["test"])
+    return base / "run"
+
+
+@pytest.fixture(scope="module")
+def registry(trained, tmp_path_factory):
+    """A registry holding one network exported from a freshly trained tiny run."""
+    reg = tmp_path_factory.mktemp("registry")
+    zoo.export(trained, "tiny-rnn", registry=reg, samples=5_000, tags=["test"])
     return reg
 
 
@@ -42,22 +54,25 @@ def _rollout_error(model: zoo.ZooModel) -> float:
 
 
 def test_export_writes_the_four_files_and_a_catalogue_entry(registry):
-    folder = registry / "networks" / "tiny-rnn"
-    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "metrics.json", "model.safetensors"]
+    folder = registry / "networks" / "tiny-rnn" / "r1"
+    assert sorted(p.name for p in folder.iterdir()) == FILES
     config = json.loads((folder / "config.json").read_text())
-    assert config["gridzoo_version"] == gridzoo.__version__
+    assert config["gridzoo_version"] == gridzoo.__version__ and config["revision"] == 1
     assert config["components"]["architecture"] == {
         "name": "rnn", "distribution": "gridzoo", "version": gridzoo.__version__,
         "class": "gridzoo_builtin.architectures.recurrent:VanillaRNN",
     }
     assert config["experiment"]["training"]["seed"] == 3
     entry = zoo.entry("tiny-rnn", registry=registry)
-    assert set(entry.files) == {"README.md", "config.json", "metrics.json", "model.safetensors"}
+    assert set(entry.files) == set(FILES) and entry.revision == 1 and entry.path == "networks/tiny-rnn/r1"
     assert {"rnn", "gaussian", "test"} <= set(entry.tags) and "decoding_error_cm" in entry.metrics
     card = (folder / "README.md").read_text()
     assert "Schaeffer" in card and "gridzoo.zoo.load('tiny-rnn')" in card
     assert [e.name for e in zoo.list("tiny*", registry=registry)] == ["tiny-rnn"]
     assert zoo.list("lstm*", registry=registry) == []
+    # Strict JSON everywhere: no NaN or Infinity tokens (json.loads would accept them; this parser does not).
+    for path in [registry / "catalogue.json", *folder.glob("*.json")]:
+        json.loads(path.read_text(), parse_constant=lambda c: pytest.fail(f"{path.name} holds {c}"))
 
 
 def test_load_by_name_offline_reproduces_the_recorded_decoding_error(registry, offline):
@@ -82,19 +97,21 @@ def copy_registry(registry, tmp_path):
     return target
 
 
+def _weights(reg):
+    return reg / "networks" / "tiny-rnn" / "r1" / "model.safetensors"
+
+
 def test_tampered_file_is_refused(copy_registry):
-    weights = copy_registry / "networks" / "tiny-rnn" / "model.safetensors"
-    data = bytearray(weights.read_bytes())
+    data = bytearray(_weights(copy_registry).read_bytes())
     data[-1] ^= 0xFF
-    weights.write_bytes(bytes(data))
+    _weights(copy_registry).write_bytes(bytes(data))
     with pytest.raises(zoo.ZooError, match="does not match its sha256"):
         zoo.load("tiny-rnn", registry=copy_registry)
     assert main(["zoo", "verify", "--registry", str(copy_registry)]) == 2
 
 
 def test_truncated_file_is_refused(copy_registry):
-    weights = copy_registry / "networks" / "tiny-rnn" / "model.safetensors"
-    weights.write_bytes(weights.read_bytes()[:100])
+    _weights(copy_registry).write_bytes(_weights(copy_registry).read_bytes()[:100])
     with pytest.raises(zoo.ZooError, match="truncated or replaced"):
         zoo.load("tiny-rnn", registry=copy_registry)
 
@@ -110,57 +127,194 @@ class _Payload:
 
 def test_pickle_renamed_safetensors_is_refused_without_running_it(registry, tmp_path):
     folder = tmp_path / "evil"
-    shutil.copytree(registry / "networks" / "tiny-rnn", folder)
+    shutil.copytree(registry / "networks" / "tiny-rnn" / "r1", folder)
     marker = tmp_path / "pwned"
     _Payload.marker = str(marker)
     with open(folder / "model.safetensors", "wb") as f:
         pickle.dump({"architecture.init_state.weight": _Payload()}, f)
     with pytest.raises(zoo.ZooError, match="not a valid safetensors file"):
-        zoo.load(folder)  # a local folder: no catalogue hash to check, so the format check must hold
-    assert not marker.exists()
-    # The same file in a catalogue entry is stopped earlier, by its hash.
+        zoo.load(path=folder)  # a local folder: no catalogue hash to check, so the format check must hold
     assert not marker.exists()
 
 
 def test_missing_plugin_names_the_distribution(registry, tmp_path):
     folder = tmp_path / "needs-plugin"
-    shutil.copytree(registry / "networks" / "tiny-rnn", folder)
+    shutil.copytree(registry / "networks" / "tiny-rnn" / "r1", folder)
     config = json.loads((folder / "config.json").read_text())
     config["components"]["architecture"].update(name="fancy", distribution="gridzoo-fancy-nets", version="2.1")
     (folder / "config.json").write_text(json.dumps(config))
     with pytest.raises(zoo.ZooError, match="pip install gridzoo-fancy-nets"):
-        zoo.load(folder)
+        zoo.load(path=folder)
 
 
-def test_pull_downloads_a_url_entry_into_the_cache(registry, tmp_path, monkeypatch):
-    served = registry / "networks" / "tiny-rnn"
+# --- trust model: names and paths ---------------------------------------------------------------------------
+
+
+def test_a_same_named_folder_in_the_working_directory_is_not_loaded_by_name(copy_registry, tmp_path, monkeypatch):
+    """A folder called like a catalogue entry, holding tampered weights, must not shadow the entry."""
+    fake = tmp_path / "cwd" / "tiny-rnn"
+    shutil.copytree(copy_registry / "networks" / "tiny-rnn" / "r1", fake)
+    from safetensors.torch import load_file, save_file
+
+    state = load_file(str(fake / "model.safetensors"))
+    state = {k: v * 0 if k.startswith("architecture.") else v for k, v in state.items()}
+    save_file(state, str(fake / "model.safetensors"))
+    monkeypatch.chdir(tmp_path / "cwd")
+    by_name = zoo.load("tiny-rnn", registry=copy_registry)
+    assert by_name.folder == copy_registry / "networks" / "tiny-rnn" / "r1"
+    assert float(by_name.model.architecture.recurrent_kernel.weight.abs().sum()) > 0  # the real weights
+    by_path = zoo.load("./tiny-rnn")  # asked for as a path: the local folder, explicitly
+    assert float(by_path.model.architecture.recurrent_kernel.weight.abs().sum()) == 0
+    with pytest.raises(zoo.ZooError, match="no zoo network named 'nothing-here'"):
+        zoo.load("nothing-here", registry=copy_registry)
+
+
+def _edit_catalogue(reg, change):
+    path = reg / "catalogue.json"
+    data = json.loads(path.read_text())
+    change(data["networks"][0])
+    path.write_text(json.dumps(data))
+
+
+def test_an_entry_that_leaves_out_its_weights_fails_verify_and_never_loads(copy_registry):
+    _edit_catalogue(copy_registry, lambda e: e["files"].pop("model.safetensors"))
+    data = bytearray(_weights(copy_registry).read_bytes())
+    data[-1] ^= 0xFF  # tampered weights that the entry no longer covers
+    _weights(copy_registry).write_bytes(bytes(data))
+    assert main(["zoo", "verify", "--registry", str(copy_registry)]) == 2
+    with pytest.raises(zoo.ZooError, match="catalogue entry is invalid.*model.safetensors"):
+        zoo.load("tiny-rnn", registry=copy_registry)
+
+
+def _url_registry(registry, tmp_path, url: str, files=None):
     reg = tmp_path / "remote-reg"
-    reg.mkdir()
+    reg.mkdir(exist_ok=True)
     catalogue = json.loads((registry / "catalogue.json").read_text())
     entry = catalogue["networks"][0]
     entry.pop("path")
-    entry["url"] = served.as_uri()  # a file:// URL stands in for a web server
+    entry["url"] = url
+    if files is not None:
+        entry["files"] = files
     (reg / "catalogue.json").write_text(json.dumps(catalogue))
+    return reg
+
+
+@pytest.fixture
+def server(registry):
+    """A local web server serving the exported network's folder (a stand-in for a lab's mirror)."""
+    folder = registry / "networks" / "tiny-rnn" / "r1"
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def test_pull_downloads_a_url_entry_into_the_cache(registry, tmp_path, monkeypatch, server):
+    reg = _url_registry(registry, tmp_path, server)
     monkeypatch.setenv("GRIDZOO_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("GRIDZOO_OFFLINE", "1")
     with pytest.raises(zoo.ZooError, match="GRIDZOO_OFFLINE"):
         zoo.load("tiny-rnn", registry=reg)
     monkeypatch.delenv("GRIDZOO_OFFLINE")
+    assert main(["zoo", "pull", "tiny-rnn", "--registry", str(reg)]) == 2  # plain http is refused by default
+    monkeypatch.setenv("GRIDZOO_ALLOW_HTTP", "1")  # ... unless allowed, for a local mirror
     assert main(["zoo", "pull", "tiny-rnn", "--registry", str(reg)]) == 0
-    cached = tmp_path / "home" / "zoo" / "tiny-rnn"
-    assert (cached / "model.safetensors").is_file()
+    cached = tmp_path / "home" / "zoo" / "tiny-rnn" / "r1"
+    assert sorted(p.name for p in cached.iterdir()) == FILES  # no temporary file left behind
     monkeypatch.setenv("GRIDZOO_OFFLINE", "1")  # now it loads from the cache without the network
     assert zoo.load("tiny-rnn", registry=reg).metrics["decoding_error_cm"] > 0
 
 
-def test_export_refuses_unfinished_runs_and_bad_names(tmp_path, registry):
-    with pytest.raises(zoo.ZooError, match="no model.safetensors"):
+def test_a_traversal_file_key_is_refused_and_nothing_is_written_outside(registry, tmp_path, monkeypatch, server):
+    files = json.loads((registry / "catalogue.json").read_text())["networks"][0]["files"]
+    files["../../../escaped.txt"] = files.pop("README.md")
+    reg = _url_registry(registry, tmp_path, server, files)
+    monkeypatch.setenv("GRIDZOO_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("GRIDZOO_ALLOW_HTTP", "1")
+    assert main(["zoo", "pull", "tiny-rnn", "--registry", str(reg)]) == 2
+    assert not list(tmp_path.rglob("escaped.txt"))
+    assert not (tmp_path / "home").exists() or not list((tmp_path / "home").rglob("*.*"))
+
+
+@pytest.mark.parametrize("url", ["file:///etc", "ftp://example.org/x", "javascript:alert(1)"])
+def test_non_web_urls_are_refused(registry, tmp_path, monkeypatch, url):
+    reg = _url_registry(registry, tmp_path, url)
+    monkeypatch.setenv("GRIDZOO_HOME", str(tmp_path / "home"))
+    with pytest.raises(zoo.ZooError, match="catalogue entry is invalid"):
+        zoo.pull("tiny-rnn", registry=reg)
+
+
+def test_a_download_that_does_not_match_is_discarded(registry, tmp_path, monkeypatch, server):
+    files = json.loads((registry / "catalogue.json").read_text())["networks"][0]["files"]
+    files["README.md"]["sha256"] = "0" * 64
+    reg = _url_registry(registry, tmp_path, server, files)
+    monkeypatch.setenv("GRIDZOO_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("GRIDZOO_ALLOW_HTTP", "1")
+    with pytest.raises(zoo.ZooError, match="downloaded README.md does not match"):
+        zoo.pull("tiny-rnn", registry=reg)
+    assert not (tmp_path / "home" / "zoo" / "tiny-rnn" / "r1" / "README.md").exists()
+
+
+def test_an_unreachable_server_is_one_clear_error(registry, tmp_path, monkeypatch, capsys):
+    reg = _url_registry(registry, tmp_path, "https://127.0.0.1:9")  # nothing listens on the discard port
+    monkeypatch.setenv("GRIDZOO_HOME", str(tmp_path / "home"))
+    assert main(["zoo", "pull", "tiny-rnn", "--registry", str(reg)]) == 2
+    assert "cannot download" in capsys.readouterr().err
+
+
+# --- revisions and kill-safe export --------------------------------------------------------------------------
+
+
+def test_reexport_adds_a_revision_and_keeps_the_old_one_loadable(trained, copy_registry):
+    new = zoo.export(trained, "tiny-rnn", registry=copy_registry, samples=5_000, note="retrained for the test")
+    assert new.revision == 2
+    assert zoo.entry("tiny-rnn", registry=copy_registry).revision == 2
+    old = zoo.entry("tiny-rnn", registry=copy_registry, revision=1)
+    assert old.superseded_by == 2
+    with pytest.warns(zoo.ZooWarning, match="superseded by revision 2: retrained for the test"):
+        zoo.load("tiny-rnn", registry=copy_registry, revision=1)
+    assert zoo.load("tiny-rnn", registry=copy_registry).config["revision"] == 2
+    assert [e.revision for e in zoo.list("tiny-rnn", registry=copy_registry, all_revisions=True)] == [1, 2]
+    assert main(["zoo", "verify", "--registry", str(copy_registry)]) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("crash", ["export:before-rename", "export:before-catalogue"])
+def test_a_kill_during_export_leaves_a_loadable_catalogue(trained, copy_registry, tmp_path, crash):
+    env = {**os.environ, "GRIDZOO_CRASH_AT": crash, "GRIDZOO_REGISTRY": str(copy_registry)}
+    done = subprocess.run([sys.executable, "-m", "gridzoo", "zoo", "export", str(trained), "--name", "tiny-rnn"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == -9, done.stderr  # killed at the crash point
+    assert zoo.entry("tiny-rnn", registry=copy_registry).revision == 1  # the old entry, intact and loadable
+    zoo.load("tiny-rnn", registry=copy_registry)
+    assert main(["zoo", "verify", "--registry", str(copy_registry)]) == 0
+    # The next export completes, cleaning what the killed one left.
+    assert zoo.export(trained, "tiny-rnn", registry=copy_registry, samples=5_000).revision == 2
+    zoo.load("tiny-rnn", registry=copy_registry)
+    leftovers = [p.name for p in (copy_registry / "networks" / "tiny-rnn").iterdir()]
+    assert sorted(leftovers) == ["r1", "r2"]
+
+
+def test_export_refuses_unfinished_runs_and_bad_names(tmp_path, registry, trained, capsys):
+    with pytest.raises(zoo.ZooError, match="not finished"):
         zoo.export(tmp_path, "x", registry=registry)
+    assert main(["zoo", "export", str(trained), "--name", "../x", "--registry", str(registry)]) == 2
+    err = capsys.readouterr().err
+    assert "zoo name '../x'" in err and "Traceback" not in err
+    assert not (registry.parent / "x").exists()
     assert main(["zoo", "info", "tiny-rnn", "--registry", str(registry)]) == 0
 
 
 def test_shipped_networks_verify():
-    entries = zoo.list()
-    if not entries:
+    if not zoo.list():
         pytest.skip("no networks shipped yet")
     assert main(["zoo", "verify"]) == 0

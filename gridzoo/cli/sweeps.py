@@ -1,0 +1,103 @@
+"""``gridzoo sweep`` and ``gridzoo report``: many runs from one spec, and their summary."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from rich.markup import escape
+from rich.table import Table
+
+from gridzoo.cli.console import out
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from gridzoo.config import parse_override
+    from gridzoo.sweeps.runner import execute_sweep, pending_runs, prepare_sweep
+
+    options = {}
+    for text in args.executor_option or []:
+        path, value = parse_override(text)
+        options[".".join(path)] = value
+    if args.workers is not None:
+        options["workers"] = args.workers
+    done = [0]
+    progress = None
+    total = [0]
+
+    def on_result(run_id: str, result: dict) -> None:
+        done[0] += 1
+        metrics = result.get("metrics") or {}
+        detail = (f"error {metrics.get('decoding_error_cm', float('nan')):.3g} cm, best score "
+                  f"{metrics.get('score_60_max') if metrics.get('score_60_max') is not None else float('nan'):.3g}"
+                  if result["status"] == "finished" else result.get("error", ""))
+        line = f"[{done[0]}/{total[0]}] {run_id} {result['status']}: {detail}"
+        if progress is not None:
+            progress.console.print(escape(line), soft_wrap=True)
+            progress.update(task, advance=1)
+        else:
+            out.print(escape(line), soft_wrap=True)
+
+    sweep = prepare_sweep(args.spec, executor=args.executor, executor_options=options)
+    if args.dry_run:
+        table = Table(title=f"{len(sweep.runs)} runs (dry run: nothing was run)", title_justify="left")
+        table.add_column("id")
+        table.add_column("axis values", overflow="fold")
+        for r in sweep.runs:
+            table.add_row(r.id, escape(json.dumps(r.assignment)))
+        out.print(table)
+        return 0
+    total[0] = len(pending_runs(sweep, args.out))
+    out.print(f"Sweep {escape(args.spec)}: {len(sweep.runs)} runs, {len(sweep.runs) - total[0]} already done; "
+              f"executor {escape(args.executor)}; folder {escape(args.out)}")
+    if out.is_terminal:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        progress = Progress("[bold]sweep", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=out)
+        progress.start()
+        task = progress.add_task("", total=total[0])
+    try:
+        summary = execute_sweep(sweep, args.out, on_result)
+    finally:
+        if progress is not None:
+            progress.stop()
+    counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.counts.items())) or "nothing left to run"
+    out.print(f"Done in {summary.seconds:.0f} s: {counts}. Summarise with: gridzoo report {escape(args.out)}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from gridzoo.sweeps.report import COLUMNS, make_report
+
+    report = make_report(args.dir, args.by, draw=not args.no_figures)
+    table = Table(title=f"sweep report: {escape(args.dir)}", title_justify="left")
+    for column in (*report.by, *COLUMNS):
+        table.add_column(column.replace("fraction_", "").replace("_", " "), justify="left" if column in report.by else "right")
+    for g in report.groups:
+        table.add_row(*(escape(str(g[c])) for c in report.by),
+                      *(f"{g[c]:.3g}" if isinstance(g[c], float) else str(g[c]) for c in COLUMNS))
+    out.print(table)
+    out.print(f"table: {escape(str(report.csv_path))}")
+    for path in report.figures:
+        out.print(f"figure: {escape(str(path))}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from gridzoo.cli import arguments
+
+    p = sub.add_parser("sweep", help="train and evaluate every run of a sweep spec (resumable)")
+    p.add_argument("spec", help="sweep spec (TOML)")
+    p.add_argument("--out", required=True, metavar="DIR", help="sweep folder; rerunning the same command resumes")
+    p.add_argument("--executor", default="local", help="executor plugin (gridzoo list executors); default local")
+    p.add_argument("--workers", type=arguments.positive_int, help="runs at a time (local executor)")
+    p.add_argument("--executor-option", action="append", metavar="KEY=VALUE", help="an executor config value")
+    p.add_argument("--dry-run", action="store_true", help="validate and list the runs; run nothing")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("report", help="summarise a sweep per group: table, CSV and figures")
+    p.add_argument("dir", help="a sweep folder")
+    p.add_argument("--by", action="append", metavar="AXIS", help="group by this config path (repeatable); "
+                   "default: encoder and architecture")
+    p.add_argument("--no-figures", action="store_true")
+    p.set_defaults(func=cmd_report)

@@ -1,0 +1,82 @@
+"""``gridzoo train`` and ``gridzoo demo``.
+
+The config and the output folder are checked before torch or Lightning is imported, so a typo is reported at
+once; the model is built and checked (device, memory, compatible components) before the run folder appears."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+
+from gridzoo.cli.console import out
+from gridzoo.errors import GridzooError
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from gridzoo.config import load_experiment
+    from gridzoo.presets import preset_path
+    from gridzoo.run_folder import check_new_run_folder, default_run_dir
+
+    if args.resume:
+        if args.config or args.preset or args.out:
+            raise GridzooError("--resume continues a run in its own folder with its own config; drop CONFIG, "
+                               "--preset and --out")
+        from gridzoo.training import resume
+
+        result = resume(Path(args.resume), args.set or [], console=out)
+        if result.resumed_finished:
+            out.print(f"{escape(args.resume)} has already finished these steps; nothing to do (metrics kept). "
+                      "Train longer with --set training.steps=N.")
+        _report(result)
+        return 0
+    if bool(args.config) == bool(args.preset):
+        raise GridzooError("give a CONFIG file or --preset NAME (see `gridzoo presets`), not both or neither")
+    path = Path(args.config) if args.config else preset_path(args.preset)
+    label = args.preset or path.stem
+    experiment = load_experiment(path, args.set or [])
+    run_dir = check_new_run_folder(Path(args.out) if args.out else default_run_dir(label))
+    from gridzoo.training import train  # Lightning is imported only from here on
+
+    out.print(f"Training [bold]{escape(label)}[/bold] into {escape(str(run_dir))}")
+    result = train(experiment, run_dir, console=out, meta={"source": str(path), "overrides": args.set or []})
+    _report(result)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    args.config, args.preset, args.resume = None, "demo", None
+    return cmd_train(args)
+
+
+def _report(result: Any) -> None:
+    if not result.resumed_finished:
+        out.print(f"Finished in {result.seconds:.1f} s. Run folder: {escape(str(result.run_dir))}")
+    for name, value in result.metrics.items():
+        if value is None:
+            continue
+        before = result.initial_metrics.get(name)
+        change = f"  (untrained: {before:.4g})" if before is not None else ""
+        out.print(f"  {name}: {value:.4g}{change}")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    for name, func, help_text in (
+        ("train", cmd_train, "train a model from a TOML config or a preset"),
+        ("demo", cmd_demo, "a one-minute CPU demo training (same as train --preset demo)"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        if name == "train":
+            p.add_argument("config", nargs="?", help="experiment TOML file")
+            p.add_argument("--preset", help="a shipped config (see `gridzoo presets`)")
+            p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint")
+        p.add_argument(
+            "--set",
+            action="append",
+            metavar="DOTTED.PATH=VALUE",
+            help="override a config value, e.g. --set training.steps=500 (repeatable)",
+        )
+        p.add_argument("--out", metavar="DIR", help="run folder to create (default runs/NAME-TIMESTAMP)")
+        p.set_defaults(func=func)

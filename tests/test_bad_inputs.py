@@ -1,0 +1,349 @@
+"""The front door: a table of bad inputs across configs, the CLI, the zoo and checkpoints. Each one must exit
+with code 2, print exactly one line (no traceback), and leave no folder or file behind.
+
+The first cases are the 20 that an audit found silently accepted or ending in a raw traceback."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from gridzoo.cli import main
+from gridzoo.config import load_experiment
+from gridzoo.training import train
+
+from conftest import tiny_config
+
+BASE = {
+    "environment": {"name": "box"},
+    "encoder": {"name": "gaussian", "n_cells": 32},
+    "architecture": {"name": "rnn", "hidden_size": 16},
+    "training": {"steps": 2, "batch_size": 4, "seq_len": 5},
+}
+
+
+def toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value != value:
+        return "nan"
+    if value in (float("inf"), float("-inf")):
+        return "inf" if value > 0 else "-inf"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value)
+
+
+def to_toml(data: dict) -> str:
+    lines = []
+    for section, body in data.items():
+        if isinstance(body, list):
+            for item in body:
+                lines.append(f"[[{section}]]")
+                lines += [f"{k} = {toml_value(v)}" for k, v in item.items()]
+        else:
+            lines.append(f"[{section}]")
+            lines += [f"{k} = {toml_value(v)}" for k, v in body.items()]
+    return "\n".join(lines) + "\n"
+
+
+def config(**changes) -> str:
+    """BASE with ``section__key=value`` changes (value None removes the key; section=None removes it)."""
+    data = json.loads(json.dumps(BASE))
+    for key, value in changes.items():
+        section, _, field_name = key.partition("__")
+        if not field_name:
+            if value is None:
+                data.pop(section, None)
+            else:
+                data[section] = value
+        elif value is None:
+            data[section].pop(field_name, None)
+        else:
+            data[section][field_name] = value
+    return to_toml(data)
+
+
+@dataclass
+class Case:
+    argv: Callable[[Path], list[str]]  # the command, given the case's working folder
+    expect: str  # a fragment of the one line
+    files: dict[str, str | bytes] = field(default_factory=dict)  # inputs written first
+    setup: Callable[[Path, Path], None] | None = None  # (folder, finished run) -> None
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def train_with(text: str | bytes, expect: str, *extra: str) -> Case:
+    return Case(lambda d: ["train", str(d / "e.toml"), "--out", str(d / "runs" / "x"), *extra], expect,
+                {"e.toml": text})
+
+
+def with_run(argv: Callable[[Path], list[str]], expect: str, setup=None, env=None) -> Case:
+    return Case(argv, expect, setup=setup, env=env or {})
+
+
+def corrupt_checkpoint(content: bytes | Callable[[Path], bytes]):
+    def setup(folder: Path, run: Path) -> None:
+        target = folder / "run"
+        shutil.copytree(run, target)
+        (target / "model.safetensors").unlink()
+        (target / "metrics.json").unlink()
+        meta = json.loads((target / "run.json").read_text())
+        (target / "run.json").write_text(json.dumps({**meta, "status": "interrupted"}))
+        ckpt = target / "checkpoints" / "last.ckpt"
+        ckpt.write_bytes(content(ckpt) if callable(content) else content)
+    return setup
+
+
+class Payload:
+    """Unpickling this writes a marker file: proof of whether a loader ran code from the file."""
+
+    marker = ""
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def pickled_checkpoint(ckpt: Path) -> bytes:
+    import io
+
+    import torch
+
+    Payload.marker = str(ckpt.parent.parent / "PWNED")
+    buffer = io.BytesIO()
+    torch.save({"state_dict": {}, "global_step": 1, "evil": Payload()}, buffer)
+    return buffer.getvalue()
+
+
+def huge_header(folder: Path, run: Path) -> None:
+    target = folder / "run"
+    shutil.copytree(run, target)
+    (target / "model.safetensors").write_bytes((2**40).to_bytes(8, "little") + b"{}")
+
+
+def copy_run(folder: Path, run: Path) -> None:
+    shutil.copytree(run, folder / "run")
+
+
+def a_file_in_the_way(folder: Path, run: Path) -> None:
+    (folder / "blocker").write_text("a file, not a folder")
+
+
+def unfinished_copy(folder: Path, run: Path) -> None:
+    copy_run(folder, run)
+    meta = json.loads((folder / "run" / "run.json").read_text())
+    (folder / "run" / "run.json").write_text(json.dumps({**meta, "status": "interrupted"}))
+
+
+def bad_catalogue(folder: Path, run: Path) -> None:
+    (folder / "reg").mkdir()
+    (folder / "reg" / "catalogue.json").write_text("{not json")
+
+
+def url_catalogue(url: str):
+    def setup(folder: Path, run: Path) -> None:
+        (folder / "reg").mkdir()
+        files = {f: {"sha256": "0" * 64, "size": 1} for f in ("config.json", "model.safetensors", "metrics.json", "README.md")}
+        entry = {"name": "remote", "summary": "x", "files": files, "url": url}
+        (folder / "reg" / "catalogue.json").write_text(json.dumps({"format": 2, "networks": [entry]}))
+    return setup
+
+
+SPEC = 'base = "demo"\nseeds = [0]\n'
+
+CASES: dict[str, Case] = {
+    # --- the audit's silently accepted inputs ----------------------------------------------------------------
+    "sigma = inf": train_with(config(encoder__sigma=float("inf")), "encoder.sigma: Input should be a finite number"),
+    "lr = inf": train_with(config(training__lr=float("inf")), "training.lr: Input should be a finite number"),
+    "lr = nan": train_with(config(training__lr=float("nan")), "training.lr: Input should be a finite number"),
+    "n_cells = 1": train_with(config(encoder__n_cells=1), "encoder.n_cells: Input should be greater than or equal to 2"),
+    "decode_top_k > n_cells": train_with(config(encoder__decode_top_k=40), "decode_top_k = 40 is more than n_cells = 32"),
+    "steps = true": train_with(config(training__steps=True), "training.steps: Value error, expected a number"),
+    "evaluate --samples -5": with_run(lambda d: ["evaluate", str(d / "run"), "--samples", "-5"], "--samples", copy_run),
+    "decoding metric without a decodable encoder": train_with(
+        config(encoder={"name": "head_direction"}, metrics=[{"name": "decoding_error"}]),
+        "decoding_error needs an encoder that decodes positions"),
+    "resume with fewer steps than done": with_run(
+        lambda d: ["train", "--resume", str(d / "run"), "--set", "training.steps=3"], "already trained 20 steps", copy_run),
+    "plugin Config that swallows unknown keys": Case(
+        lambda d: ["train", str(d / "e.toml"), "--out", str(d / "runs" / "x")], "accepts unknown keys",
+        {"e.toml": config(architecture={"name": "lax"})}),
+    # --- the audit's raw tracebacks -------------------------------------------------------------------------
+    "binary config file": train_with(b"\x00\x01\x02binary\xff\xfe", "is not UTF-8 text"),
+    "binary config file (valid UTF-8)": train_with("\x00\x00\x00", "is binary, not TOML"),
+    "truncated config file": train_with(config()[:60], "malformed TOML"),
+    "evaluate --units 0": with_run(lambda d: ["evaluate", str(d / "run"), "--units", "0"], "--units", copy_run),
+    "evaluate --out names a file": with_run(
+        lambda d: ["evaluate", str(d / "run"), "--out", str(d / "run" / "config.json")], "is a file", copy_run),
+    "corrupt checkpoint": with_run(lambda d: ["train", "--resume", str(d / "run")], "truncated or corrupt",
+                                   corrupt_checkpoint(b"garbage, not a checkpoint")),
+    "pickled checkpoint": with_run(lambda d: ["train", "--resume", str(d / "run")], "never unpickles",
+                                   corrupt_checkpoint(pickled_checkpoint)),
+    "truncated checkpoint": with_run(lambda d: ["train", "--resume", str(d / "run")], "truncated or corrupt",
+                                     corrupt_checkpoint(lambda c: c.read_bytes()[:1000])),
+    "safetensors header too large": with_run(lambda d: ["evaluate", str(d / "run")], "not a valid safetensors file",
+                                             huge_header),
+    "out-of-memory hidden size": train_with(config(architecture__hidden_size=300_000), "needs about"),
+    "out-of-memory batch": train_with(config(training__batch_size=2_000_000, training__seq_len=1000), "needs about"),
+    "malformed plugin": Case(lambda d: ["train", str(d / "e.toml"), "--out", str(d / "runs" / "x")],
+                             "failed to load", {"e.toml": config(architecture={"name": "broken"})}),
+    "plugin that fails while building": Case(lambda d: ["train", str(d / "e.toml"), "--out", str(d / "runs" / "x")],
+                                             "failed to build: RuntimeError: boom", {"e.toml": config(architecture={"name": "boom"})}),
+    "output folder under a file": train_with(config(), "cannot create the run folder", "--out", "{d}/blocker/run"),
+    "unwritable GRIDZOO_HOME": with_run(lambda d: ["zoo", "pull", "remote", "--registry", str(d / "reg")],
+                                        "cannot write the zoo cache", url_catalogue("https://127.0.0.1:9"),
+                                        env={"GRIDZOO_HOME": "{d}/blocker/home"}),
+    "zoo pull with the server down": with_run(lambda d: ["zoo", "pull", "remote", "--registry", str(d / "reg")],
+                                              "cannot download", url_catalogue("https://127.0.0.1:9")),
+    "zoo export ../x": with_run(lambda d: ["zoo", "export", str(d / "run"), "--name", "../x", "--registry", str(d / "reg")],
+                                "zoo name '../x'", copy_run),
+    "device cuda without CUDA": train_with(config(training__device="cuda"), "no CUDA device is available"),
+    # --- more configs -----------------------------------------------------------------------------------------
+    "malformed TOML": train_with("[environment\nname = 'box'\n", "malformed TOML"),
+    "unknown training key": train_with(config(training__stpes=3), "training.stpes: unknown key (did you mean 'steps'?)"),
+    "unknown component key": train_with(config(encoder__sigmaa=1), "encoder.sigmaa: unknown key (did you mean 'sigma'?)"),
+    "wrong type": train_with(config(training__batch_size="four"), "training.batch_size: Input should be a valid integer"),
+    "negative steps": train_with(config(training__steps=-5), "training.steps: Input should be greater than 0"),
+    "unknown component": train_with(config(architecture__name="rnnn"), "Did you mean 'rnn'?"),
+    "unknown section": train_with(config() + "[trainig]\nsteps = 3\n", "trainig: unknown section (did you mean 'training'?)"),
+    "missing component name": train_with(config(encoder__name=None), "encoder.name: required, but missing"),
+    "missing architecture": train_with(config(architecture=None), "architecture: required, but missing"),
+    "zero hidden units": train_with(config(architecture__hidden_size=0), "architecture.hidden_size: Input should be greater than 0"),
+    "unknown activation": train_with(config(architecture__activation="swish"), "architecture.activation: Input should be"),
+    "surround narrower than centre": train_with(config(encoder={"name": "dos", "surround_scale": 0.5}), "encoder.surround_scale"),
+    "sigma range reversed": train_with(config(encoder__sigma_range=[0.2, 0.1]), "sigma_range must be [low, high]"),
+    "negative sigma": train_with(config(encoder__sigma=-0.1), "encoder.sigma: Input should be greater than 0"),
+    "boolean for a float": train_with(config(encoder__sigma=True), "encoder.sigma: Value error, expected a number"),
+    "config is a folder": Case(lambda d: ["train", str(d), "--out", str(d / "runs" / "x")], "is a folder"),
+    "config does not exist": Case(lambda d: ["train", str(d / "nope.toml"), "--out", str(d / "runs" / "x")], "does not exist"),
+    "decoding metric encoder index out of range": train_with(
+        config(metrics=[{"name": "decoding_error", "encoder": 3}]), "metrics.0.encoder = 3"),
+    "Cartesian code in a periodic box": train_with(config(environment={"name": "box", "periodic": True},
+                                                          encoder={"name": "cartesian"}), "needs a solid arena"),
+    "unknown metric": train_with(config(metrics=[{"name": "gridscore"}]), "no metric named 'gridscore'"),
+    "metric with an unknown key": train_with(config(metrics=[{"name": "grid_cells", "binz": 3}]), "metrics.0.binz: unknown key"),
+    "component name is a number": train_with(config(architecture__name=3), "architecture.name: Input should be a valid string"),
+    # --- the command line -------------------------------------------------------------------------------------
+    "--set without =": train_with(config(), "expected DOTTED.PATH=VALUE", "--set", "training.steps"),
+    "--set a string for an int": train_with(config(), "training.steps: Input should be a valid integer", "--set", "training.steps=abc"),
+    "--set an index out of range": train_with(config(), "encoder.5: unknown key", "--set", "encoder.5.sigma=0.1"),
+    "--set into a value": train_with(config(), "is a value, not a section", "--set", "training.steps.x=1"),
+    "existing run folder": with_run(lambda d: ["train", "--preset", "demo", "--out", str(d / "run")], "already exists", copy_run),
+    "config and preset": train_with(config(), "not both or neither", "--preset", "demo"),
+    "neither config nor preset": Case(lambda d: ["train", "--out", str(d / "runs" / "x")], "not both or neither"),
+    "unknown preset": Case(lambda d: ["train", "--preset", "dmeo", "--out", str(d / "runs" / "x")], "Did you mean 'demo'?"),
+    "resume with --preset": with_run(lambda d: ["train", "--resume", str(d / "run"), "--preset", "demo"], "drop CONFIG", copy_run),
+    "resume a folder that is no run": Case(lambda d: ["train", "--resume", str(d)], "is not a run folder"),
+    "resume changing the learning rate": with_run(
+        lambda d: ["train", "--resume", str(d / "run"), "--set", "training.lr=1"], "only accepts --set training.steps", copy_run),
+    "evaluate --bins 3": with_run(lambda d: ["evaluate", str(d / "run"), "--bins", "3"], "--bins", copy_run),
+    "evaluate a missing folder": Case(lambda d: ["evaluate", str(d / "nope")], "is not a run folder or a zoo network folder"),
+    "evaluate a folder with broken config.json": Case(lambda d: ["evaluate", str(d)], "cannot be read as JSON",
+                                                      {"config.json": "{broken"}),
+    "evaluate an unknown layer": with_run(lambda d: ["evaluate", str(d / "run"), "--layer", "lstm"], "--layer 'lstm'", copy_run),
+    "evaluate a folder and --zoo": with_run(lambda d: ["evaluate", str(d / "run"), "--zoo", "x"], "not both or neither", copy_run),
+    "evaluate an unknown zoo name": Case(lambda d: ["evaluate", "--zoo", "sorscher2019-mni"], "Did you mean 'sorscher2019-mini'"),
+    "list an unknown kind": Case(lambda d: ["list", "archs"], "unknown component kind 'archs'"),
+    "info an unknown component": Case(lambda d: ["info", "encoders", "gausian"], "Did you mean 'gaussian'"),
+    "zoo info an unknown name": Case(lambda d: ["zoo", "info", "sorscher"], "no zoo network named 'sorscher'"),
+    "zoo export an unfinished run": with_run(
+        lambda d: ["zoo", "export", str(d / "run"), "--name", "x", "--registry", str(d / "reg")], "not finished", unfinished_copy),
+    "zoo verify a broken catalogue": with_run(lambda d: ["zoo", "verify", "--registry", str(d / "reg")],
+                                              "not a readable zoo catalogue", bad_catalogue),
+    "zoo pull a file: URL": with_run(lambda d: ["zoo", "pull", "remote", "--registry", str(d / "reg")],
+                                     "catalogue entry is invalid", url_catalogue("file:///etc")),
+    "zoo load a revision that does not exist": Case(lambda d: ["zoo", "info", "sorscher2019-mini", "--revision", "99"],
+                                                    "has no revision 99"),
+    "sweep spec with an unknown key": Case(lambda d: ["sweep", str(d / "s.toml"), "--out", str(d / "out")],
+                                           "steps: Extra inputs are not permitted", {"s.toml": SPEC + "steps = 3\n"}),
+    "sweep spec with an unknown base": Case(lambda d: ["sweep", str(d / "s.toml"), "--out", str(d / "out")],
+                                            "neither a preset", {"s.toml": 'base = "nothing"\n'}),
+    "sweep with an invalid run": Case(lambda d: ["sweep", str(d / "s.toml"), "--out", str(d / "out")],
+                                      "encoder.sigma: Input should be greater than 0",
+                                      {"s.toml": SPEC + '[[grid]]\n"encoder.sigma" = [-1.0]\n'}),
+    "sweep --workers 0": Case(lambda d: ["sweep", str(d / "s.toml"), "--out", str(d / "out"), "--workers", "0"],
+                              "--workers", {"s.toml": SPEC}),
+    "report on a folder that is no sweep": Case(lambda d: ["report", str(d)], "is not a sweep folder"),
+}
+
+PLUGINS = {
+    "lax": ("gridzoo_test_lax", """
+from pydantic import ConfigDict
+from gridzoo_builtin.architectures.configs import RecurrentConfig
+from gridzoo_builtin.architectures.recurrent import VanillaRNN
+
+class LaxConfig(RecurrentConfig):
+    model_config = ConfigDict(extra="allow")
+
+class Lax(VanillaRNN):
+    Config = LaxConfig
+""", "Lax"),
+    "broken": ("gridzoo_test_broken", "raise ImportError('this plugin is broken')\nclass Broken: pass\n", "Broken"),
+    "boom": ("gridzoo_test_boom", """
+from gridzoo_builtin.architectures.recurrent import VanillaRNN
+
+class Boom(VanillaRNN):
+    def __init__(self, *args, **kwargs):
+        raise RuntimeError("boom")
+""", "Boom"),
+}
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    run = tmp_path_factory.mktemp("finished") / "run"
+    train(load_experiment(data=tiny_config(steps=20)), run, live=False)
+    return run
+
+
+@pytest.fixture
+def test_plugins(install_fake):
+    from conftest import ROOT  # noqa: F401
+
+    for name, (module, source, cls) in PLUGINS.items():
+        install_fake(f"gridzoo-test-{name}", "1.0", {"gridzoo.architectures": {name: f"{module}:{cls}"}}, {module: source})
+
+
+def _snapshot(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input_is_one_line_exit_2_and_leaves_nothing(name, tmp_path, finished_run, capsys, monkeypatch, test_plugins):
+    case = CASES[name]
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setenv("GRIDZOO_HOME", str(tmp_path / "home"))
+    for key, value in case.env.items():
+        monkeypatch.setenv(key, value.replace("{d}", str(work)))
+    for filename, content in case.files.items():
+        (work / filename).write_bytes(content if isinstance(content, bytes) else content.encode())
+    a_file_in_the_way(work, finished_run)
+    if case.setup:
+        case.setup(work, finished_run)
+    before = _snapshot(work)
+    argv = [a.replace("{d}", str(work)) for a in case.argv(work)]
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's usage errors
+        code = exc.code
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if line.strip()]
+    assert code == 2, (captured.out, captured.err)
+    assert len(lines) == 1, captured.err
+    assert case.expect in lines[0], lines[0]
+    assert "Traceback" not in captured.err + captured.out
+    after = _snapshot(work)
+    assert after == before, f"left behind: {sorted(after - before)}"
+    assert not (tmp_path / "home").exists() or not list((tmp_path / "home").rglob("*.safetensors"))
+    assert not (work / "PWNED").exists() and not Path(Payload.marker or "/nonexistent").exists()
+
+
+def test_the_table_covers_the_audit_and_at_least_60_inputs():
+    assert len(CASES) >= 60
