@@ -78,3 +78,35 @@ def test_silent_units_are_counted_and_never_the_best():
     maps[2, :, :] = 2.5
     maps[2, 0, 0] = np.nan  # constant where visited
     assert list(silent_units(maps)) == [False, True, True]
+
+
+def test_evaluate_a_zoo_network_by_name_and_by_folder(tmp_path, capsys, monkeypatch):
+    from gridzoo import zoo
+
+    name = zoo.list()[0].name
+    monkeypatch.chdir(tmp_path)
+    assert main(["evaluate", "--zoo", name, "--samples", "5000", "--bins", "20", "--no-figures"]) == 0
+    saved = json.loads((tmp_path / "evaluations" / name / "metrics.json").read_text())
+    assert saved["run"] == f"zoo:{name}" and "score_60_max" in saved["summary"]
+    folder = zoo.verify(name)
+    assert main(["evaluate", str(folder), "--samples", "5000", "--bins", "20", "--no-figures", "--out",
+                 str(tmp_path / "by-folder")]) == 0
+    again = json.loads((tmp_path / "by-folder" / "metrics.json").read_text())
+    assert again["summary"]["score_60_max"] == saved["summary"]["score_60_max"]
+
+
+def test_an_unexpected_error_is_one_line_pointing_at_its_log(run, tmp_path, capsys, install_fake):
+    install_fake("gridzoo-test-buggy", "1.0", {"gridzoo.metrics": {"buggy": "gridzoo_test_buggy:Buggy"}}, {
+        "gridzoo_test_buggy": "from gridzoo.metric import Metric\n\nclass Buggy(Metric):\n"
+                              "    def compute(self, rollout):\n        return {'x': 1 / 0}\n",
+    })
+    config = tmp_path / "e.toml"
+    config.write_text('[environment]\nname = "box"\n[encoder]\nname = "gaussian"\nn_cells = 16\n[architecture]\n'
+                      'name = "rnn"\nhidden_size = 8\n[training]\nsteps = 2\nbatch_size = 4\nseq_len = 3\n'
+                      '[[metrics]]\nname = "buggy"\n')
+    assert main(["train", str(config), "--out", str(tmp_path / "run")]) == 70
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "internal error" in lines[0] and "ZeroDivisionError" in lines[0]
+    log = tmp_path / "run" / "error.log"
+    assert str(log) in lines[0] and "ZeroDivisionError" in log.read_text()
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "failed"
