@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -30,6 +30,9 @@ class Architecture(nn.Module, Component, ABC):
 
     layers: tuple[str, ...] = ()
     default_layer: str = ""
+    #: Whether ``forward`` accepts ``interventions``: layer name -> function applied to that layer's activations
+    #: (at every step, inside the recurrence for recurrent layers), e.g. to ablate units or inject noise.
+    supports_interventions: bool = False
 
     def __init__(
         self, config: ComponentConfig, input_size: int, init_size: int, output_sizes: Sequence[int]
@@ -42,7 +45,12 @@ class Architecture(nn.Module, Component, ABC):
 
     @abstractmethod
     def forward(self, velocity: Tensor, initial_code: Tensor) -> ArchitectureOutput:
-        """Run the network over velocity (B, T, input_size) from initial_code (B, init_size)."""
+        """Run the network over velocity (B, T, input_size) from initial_code (B, init_size).
+
+        Architectures with ``supports_interventions`` also take ``interventions``: a mapping from layer name to a
+        function applied to that layer's activations (B, units) at every step (or (B, T, units) for a layer
+        outside the recurrence) before they are used further; robustness analyses ablate or perturb units this
+        way. Stochastic regularisers (dropout, noise) act only in training mode."""
 
     def regularization(self) -> Tensor:
         """A term added to the training loss (e.g. an L2 penalty on recurrent weights); zero by default."""

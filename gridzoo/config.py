@@ -47,7 +47,13 @@ class TrainingConfig(StrictConfig):
     steps: int = Field(1000, gt=0, description="Optimizer steps.")
     batch_size: int = Field(200, gt=0, description="Trajectories per batch.")
     seq_len: int = Field(20, gt=0, description="Steps per trajectory.")
-    optimizer: Literal["adam", "rmsprop", "sgd", "adagrad"] = Field("adam", description="Optimizer.")
+    optimizer: Literal["adam", "rmsprop", "sgd", "adagrad", "rmsprop_tf1"] = Field(
+        "adam", description="Optimizer; 'rmsprop_tf1' is TensorFlow 1's RMSPropOptimizer (Banino's code)."
+    )
+    optimizer_convention: Literal["torch", "keras"] = Field(
+        "torch", description="Whose update rule and defaults the optimizer follows: 'torch' (Sorscher's code) or "
+        "'keras' (TF2 Keras, NFL's code: Adam's ε-hat 1e-7, RMSprop decay 0.9, Adagrad accumulator from 0.1)."
+    )
     lr: float = Field(1e-4, gt=0, description="Learning rate.")
     momentum: float = Field(0.0, ge=0, description="Momentum (rmsprop, sgd).")
     weight_decay: float = Field(

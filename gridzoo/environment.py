@@ -69,6 +69,11 @@ class Environment(Component, ABC):
         """The box enclosing the arena."""
 
     @property
+    def dimensions(self) -> int:
+        """Spatial dimensions of positions (2 for arenas, 3 for volumes)."""
+        return 2
+
+    @property
     def periodic(self) -> bool:
         """Whether positions wrap around (a torus); encoders then measure distances the short way round."""
         return False

@@ -25,10 +25,17 @@ class PathIntegrator(nn.Module):
         self.encoders = nn.ModuleList(encoders)
         self.architecture = architecture
 
-    def forward(self, trajectories: Trajectories) -> ArchitectureOutput:
+    def forward(self, trajectories: Trajectories, interventions=None) -> ArchitectureOutput:
         initial = torch.cat(
             [e.initial_code(trajectories.start_position, trajectories.start_heading) for e in self.encoders], -1
         )
+        if interventions:
+            if not self.architecture.supports_interventions:
+                raise GridzooError(
+                    f"the architecture {type(self.architecture).__name__} does not support interventions (ablating or "
+                    "perturbing units); analyses that need them are not available for it"
+                )
+            return self.architecture(trajectories.velocity, initial, interventions=interventions)
         return self.architecture(trajectories.velocity, initial)
 
     def loss(self, trajectories: Trajectories, output: ArchitectureOutput | None = None) -> Tensor:
@@ -40,12 +47,12 @@ class PathIntegrator(nn.Module):
         return total
 
     @torch.no_grad()
-    def rollout(self, trajectories: Trajectories) -> Rollout:
-        """Run the network in evaluation mode (no dropout) and package what metrics need."""
+    def rollout(self, trajectories: Trajectories, interventions=None) -> Rollout:
+        """Run the network in evaluation mode (no dropout, no noise) and package what metrics need."""
         was_training = self.training
         self.eval()
         try:
-            output = self(trajectories)
+            output = self(trajectories, interventions)
         finally:
             self.train(was_training)
         return Rollout(

@@ -36,7 +36,7 @@ BAD = {
     "unknown component key": (GOOD.replace("n_cells = 32", "n_cells = 32\nsigmaa = 1"), "encoder.sigmaa: unknown key (did you mean 'sigma'?)"),
     "wrong type": (GOOD.replace("batch_size = 4", 'batch_size = "four"'), "training.batch_size: Input should be a valid integer"),
     "negative steps": (GOOD.replace("steps = 2", "steps = -5"), "training.steps: Input should be greater than 0"),
-    "unknown component": (GOOD.replace('name = "rnn"', 'name = "rnnn"'), "no architecture named 'rnnn' is registered. Did you mean 'rnn'?"),
+    "unknown component": (GOOD.replace('name = "rnn"', 'name = "rnnn"'), "no architecture named 'rnnn' is registered. Did you mean 'rnn'"),
     "unknown section": (GOOD + "\n[trainig]\nsteps = 3\n", "trainig: unknown section (did you mean 'training'?)"),
 }
 

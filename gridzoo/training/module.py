@@ -20,26 +20,7 @@ from gridzoo.config import Experiment, TrainingConfig
 from gridzoo.environment import Environment, Trajectories
 from gridzoo.model import build_model, evaluation_batch
 from gridzoo.seeding import Stream, generator, seed_default_generator, stream_seed
-
-def _fused(cls: type[torch.optim.Optimizer], params, **options) -> torch.optim.Optimizer:
-    """The optimizer's fused implementation (one kernel per step over all parameters; on a Sorscher-size model
-    Adam's per-tensor updates are a visible share of the step) where this torch has one, else the default."""
-    params = list(params)
-    try:
-        return cls(params, fused=True, **options)
-    except (RuntimeError, TypeError, ValueError):
-        return cls(params, **options)
-
-
-OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
-    "adam": lambda params, t: _fused(torch.optim.Adam, params, lr=t.lr, weight_decay=t.weight_decay),
-    "rmsprop": lambda params, t: torch.optim.RMSprop(
-        params, lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay
-    ),
-    "sgd": lambda params, t: _fused(torch.optim.SGD, params, lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay),
-    "adagrad": lambda params, t: _fused(torch.optim.Adagrad, params, lr=t.lr, weight_decay=t.weight_decay),
-}
-
+from gridzoo.training.optimizers import build_optimizer
 
 class PathIntegrationModule(pl.LightningModule):
     """Trains a :class:`PathIntegrator` built from a resolved experiment."""
@@ -61,7 +42,7 @@ class PathIntegrationModule(pl.LightningModule):
         seed_default_generator(stream_seed(self.training_config.seed, Stream.DROPOUT, self.global_step), self.device)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return OPTIMIZERS[self.training_config.optimizer](self.model.parameters(), self.training_config)
+        return build_optimizer(self.model.parameters(), self.training_config)
 
 
 class _StepNumbers(IterableDataset):

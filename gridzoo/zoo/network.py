@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -31,7 +31,7 @@ from gridzoo.weights import save_safetensors
 from gridzoo.zoo.catalogue import FileRecord, ZooError
 
 FORMAT = "gridzoo-network"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass
@@ -175,26 +175,50 @@ def read_network(
     return ZooModel(config.get("name", label), model, experiment, config, metrics, folder, card)
 
 
-#: Fields that later gridzoo versions added, with the value that reproduces what networks written before them
-#: were (keyed by the network format version they were absent from). Applied on load; files are never changed.
-MIGRATIONS: dict[int, dict[str, dict[str, Any]]] = {}
+def _from_format_1(experiment: dict[str, Any]) -> None:
+    """Networks written by gridzoo 0.1 (network format 1), expressed in the options that rebuild them exactly.
+
+    0.2 made the built-in components follow the papers' code (initialisation, NFL's wiring, true-DoG decoding,
+    U(−1, 1) high-dimensional maps); 0.1's behaviour is still available through named options, set here. Options
+    that only affect training (initialisation) are set too, so that ``zoo rebuild`` retrains the same network."""
+    arch = experiment.get("architecture", {})
+    name = str(arch.get("name", "")).rpartition(":")[2]
+    if name in ("rnn", "lstm", "gru"):
+        arch.setdefault("core_bias", arch.get("bias", True))
+        arch.setdefault("input_projection", False)
+        arch.setdefault("g_layer", arch.get("g_size") is not None)
+        arch.setdefault("init", "torch")
+        if name == "gru":
+            arch.setdefault("recurrent_bias", False)
+    elif name == "sorscher":
+        for gone in ("bias", "g_size", "scored_layer"):
+            arch.pop(gone, None)
+        arch.setdefault("init", "torch")
+    elif name == "banino":
+        if "dropout" in arch:
+            arch["readout_dropout"] = arch.pop("dropout")
+        arch.setdefault("init", "torch")
+    encoders = experiment.get("encoder", [])
+    for encoder in encoders if isinstance(encoders, list) else [encoders]:
+        kind = str(encoder.get("name", "")).rpartition(":")[2]
+        if kind == "cartesian_highdim":
+            encoder.setdefault("distribution", "normal")
+        elif kind == "dog":
+            encoder.setdefault("decode_from", "most_active")
+
+
+#: Network format version -> the migration that brings an experiment written in that format up to date. A
+#: network keeps loading, bit for bit, when a component changes its defaults or gains an option; its files are
+#: never changed (their sha256 is in the catalogue).
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], None]] = {1: _from_format_1}
 
 
 def migrate(config: dict[str, Any]) -> dict[str, Any]:
-    """The experiment of a network's config.json, with the fields added since its format version filled in as
-    they were then (so a network keeps loading, bit for bit, when a component gains an option)."""
+    """The experiment of a network's config.json, migrated from the format it was written in."""
     data = json.loads(json.dumps(config["experiment"]))
     version = int(config.get("format_version", 1))
-    for since, sections in sorted(MIGRATIONS.items()):
-        if version >= since:
-            continue
-        for section, fields in sections.items():
-            targets = data.get(section)
-            for target in targets if isinstance(targets, list) else [targets]:
-                if isinstance(target, dict):
-                    name = str(target.get("name", "")).rpartition(":")[2]
-                    for key, value in fields.get(name, {}).items():
-                        target.setdefault(key, value)
+    for since in sorted(v for v in MIGRATIONS if v >= version):
+        MIGRATIONS[since](data)
     return data
 
 

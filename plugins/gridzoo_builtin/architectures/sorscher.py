@@ -8,6 +8,12 @@
 Training (the sorscher2019 preset): Adam lr 1e-4, batch 200, 20 steps, no gradient clipping, DoS targets with
 Np = 512, σ = 0.12 m, s = 2 (variance ratio). The scored layer is the RNN state h ("rnn").
 
+Initialisation (``init = "torch_rnn"``) is the reference's: ``nn.RNN`` draws *every* core weight, the input
+weights included, from U(±1/√Ng), and the encoder and decoder are ``nn.Linear`` (U(±1/√fan_in)). (gridzoo 0.1
+drew the input weights as an ``nn.Linear(2, Ng)``, U(±1/√2): 45× the reference's std at Ng = 4096; see
+docs/experiments/sorscher-init for what that changed.) The core runs through torch's fused RNN kernel when no
+per-step feature (noise, recurrent dropout, an intervention) is active, as the reference's ``nn.RNN`` does.
+
 Deviations from the reference code: it runs every forward pass twice and takes log(softmax(·)) in two steps;
 here one pass per step and a fused log-softmax give the same values.
 """
@@ -15,7 +21,7 @@ here one pass per step and a fused log-softmax give the same values.
 from __future__ import annotations
 
 from gridzoo_builtin.architectures.configs import SorscherConfig
-from gridzoo_builtin.architectures.recurrent import RecurrentNetwork
+from gridzoo_builtin.architectures.recurrent import RecurrentNetwork, Wiring
 
 SORSCHER = (
     "Sorscher, Mel, Ganguli & Ocko (2019). A unified theory for the origin of grid cells through the lens of "
@@ -28,5 +34,13 @@ class SorscherRNN(RecurrentNetwork):
     """Sorscher et al.'s bias-free ReLU RNN with linear encoder and decoder and an L2 penalty on W_hh."""
 
     Config = SorscherConfig
-    summary = "Sorscher et al. 2019: bias-free ReLU RNN (4096), linear h0 and readout, 1e-4·ΣW_hh²."
+    summary = "Sorscher et al. 2019: bias-free ReLU RNN (4096), linear h0 and readout, 1e-4·ΣW_hh²; nn.RNN init."
     citation = SORSCHER
+
+    @property
+    def wiring(self) -> Wiring:
+        return Wiring(bias=False, core_bias=False, projection=False, g_size=None)
+
+    @property
+    def default_layer(self) -> str:  # type: ignore[override]
+        return "rnn"

@@ -32,7 +32,8 @@ class _SolidArenaEncoder(TargetEncoder):
 
 
 class CartesianEncoder(_SolidArenaEncoder):
-    """Position as (x, y) in metres, trained with squared error; decoding is the identity."""
+    """Position as coordinates in metres ((x, y), or (x, y, z) in a volume), trained with squared error; decoding
+    is the identity."""
 
     Config = CartesianConfig
     summary = "Cartesian (x, y) target with MSE loss; decodes as the identity."
@@ -40,11 +41,11 @@ class CartesianEncoder(_SolidArenaEncoder):
 
     @property
     def size(self) -> int:
-        return 2
+        return self.environment.dimensions
 
     @classmethod
     def size_for(cls, config, environment) -> int:
-        return 2
+        return environment.dimensions
 
     def encode(self, position: Tensor, heading: Tensor) -> Tensor:
         return position
@@ -93,8 +94,9 @@ class PolarEncoder(_SolidArenaEncoder):
 
 
 class HighDimCartesianEncoder(_SolidArenaEncoder):
-    """A fixed random affine map of (x, y) to ``n_dims`` dimensions, W·p + b with W, b ~ N(0, 1), trained with
-    squared error and decoded with the pseudo-inverse of W (Schaeffer et al.'s "high-dimensional Cartesian")."""
+    """A fixed random affine map of the position to ``n_dims`` dimensions, W·p + b with W, b ~ U(−1, 1) as in NFL's
+    code, trained with squared error and decoded with the pseudo-inverse of W (Schaeffer et al.'s
+    "high-dimensional Cartesian")."""
 
     Config = HighDimConfig
     summary = "Random affine map of (x, y) to many dimensions; MSE; pseudo-inverse decoding."
@@ -104,9 +106,15 @@ class HighDimCartesianEncoder(_SolidArenaEncoder):
     def __init__(self, config, environment, generator: torch.Generator | None = None) -> None:
         super().__init__(config, environment, generator)
         generator = generator if generator is not None else torch.Generator().manual_seed(0)
-        weight = torch.randn(config.n_dims, 2, generator=generator)
+        dims = environment.dimensions
+        if config.distribution == "uniform":
+            weight = 2 * torch.rand(config.n_dims, dims, generator=generator) - 1
+            bias = 2 * torch.rand(config.n_dims, generator=generator) - 1
+        else:
+            weight = torch.randn(config.n_dims, dims, generator=generator)
+            bias = torch.randn(config.n_dims, generator=generator)
         self.register_buffer("weight", weight)
-        self.register_buffer("bias", torch.randn(config.n_dims, generator=generator))
+        self.register_buffer("bias", bias)
         self.register_buffer("pinv", torch.linalg.pinv(weight))
 
     @property

@@ -21,6 +21,10 @@ class PolarConfig(ComponentConfig):
 
 class HighDimConfig(ComponentConfig):
     n_dims: int = Field(512, ge=2, description="Dimensions of the code (NFL uses Np).")
+    distribution: Literal["uniform", "normal"] = Field(
+        "uniform", description="How W and b of the map W·p + b are drawn: 'uniform' U(−1, 1) (NFL's code) or "
+        "'normal' N(0, 1) (gridzoo 0.1)."
+    )
 
 
 class PlaceCellConfig(ComponentConfig):
@@ -29,7 +33,7 @@ class PlaceCellConfig(ComponentConfig):
     )
     sigma: float = Field(0.12, gt=0, description="Tuning width σ in metres (centre of the cell's field).")
     sigma_range: Range | None = Field(
-        None, description="Draw σ per cell uniformly from [low, high] metres (NFL heterogeneity); overrides sigma."
+        None, description="Draw σ per field uniformly from [low, high] metres (NFL heterogeneity); overrides sigma."
     )
     fields_rate: float = Field(
         0.0, ge=0, description="λ: each cell has 1 + Poisson(λ) fields and responds through the nearest (NFL)."
@@ -71,7 +75,14 @@ class SurroundConfig(PlaceCellConfig):
         "'width_ratio' σ₂ = s·σ (the NFL code; its default s = 2 is a 4× variance ratio).",
     )
     surround_scale_range: Range | None = Field(
-        None, description="Draw s per cell uniformly from [low, high] (NFL heterogeneity); overrides surround_scale."
+        None, description="Draw s per field uniformly from [low, high] (NFL heterogeneity); overrides surround_scale."
+    )
+
+
+class TrueDoGConfig(SurroundConfig):
+    decode_from: Literal["least_active", "most_active"] = Field(
+        "least_active", description="Top-k decoding from the k least active units (NFL's rule for the true DoG: the "
+        "top k of the negated output) or the k most active (the rule for the other codes; worse than chance here)."
     )
 
 

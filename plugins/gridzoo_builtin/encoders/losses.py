@@ -12,5 +12,7 @@ def soft_cross_entropy(logits: Tensor, target: Tensor) -> Tensor:
 
 
 def mse(output: Tensor, target: Tensor) -> Tensor:
-    """Squared error summed over the code's dimensions, averaged over samples (as NFL's Cartesian loss)."""
-    return (output - target).pow(2).sum(dim=-1).mean()
+    """Squared error averaged over samples *and* the code's dimensions: NFL's ``tf.reduce_mean((x − y)²)``. (The
+    weight decay added to the loss is weighed against this mean, so the scale matters; gridzoo 0.1 summed over
+    dimensions, which made NFL's weight decay 2× weaker for (x, y) and 512× weaker for a 512-d code.)"""
+    return (output - target).pow(2).mean()

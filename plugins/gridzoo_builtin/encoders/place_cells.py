@@ -11,23 +11,34 @@ With d² the squared distance from a position to a cell's centre (the short way 
 The surround width σ₂ comes from ``surround_scale`` s under an explicit ``surround_convention``:
 ``variance_ratio`` (Sorscher et al.: σ₂² = s·σ²) or ``width_ratio`` (the NFL code: σ₂ = s·σ).
 
-Schaeffer et al.'s extensions: σ and s drawn per cell from a range (heterogeneous cells), and several fields per
-cell (1 + Poisson(λ) centres; a cell responds through its nearest field).
+Schaeffer et al.'s extensions, as their code has them: σ and s drawn per *field* from a range (heterogeneous
+cells), and several fields per cell (1 + Poisson(λ) centres). A cell responds through the field nearest in units
+of its own width (the smallest d²/2σ²), whose σ₂ then sets the surround.
 
-Centres (and per-cell widths) are drawn once from the generator the trainer seeds from the experiment's seed,
-and registered as buffers so that they are saved with the weights. Positions are decoded as the mean centre
-(the first field) of the ``decode_top_k`` most active output units (k = 3, as Sorscher et al. and NFL), or,
-with ``decoder = "fit"``, refined from there to the position whose code best matches the output.
+Distances are computed from coordinate differences, exact in float32 at any σ (the expansion
+|p|² + |c|² − 2p·c loses precision: at Banino's σ = 0.01 m it put targets off by 3.7e-4). Positions may have any
+number of dimensions (2-D arenas, 3-D volumes): the environment's positions decide.
+
+Centres and widths are drawn once from the generator the trainer seeds from the experiment's seed, and registered
+as buffers so that they are saved with the weights.
+
+Decoding (``decoder = "top_k"``, the papers' rule): the mean centre of the ``decode_top_k`` most active output
+units (k = 3, as Sorscher et al. and NFL). With several fields per cell, NFL's rule: among the top-k cells'
+fields, the combination with the smallest spread. For the true DoG, NFL takes the k *least* active units (the top
+k of the negated output; see ``dog``'s ``decode_from``). ``decoder = "fit"`` refines the top-k estimate to the
+position whose code best matches the output.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import torch
 from torch import Tensor
 
 from gridzoo.encoder import TargetEncoder
 
-from gridzoo_builtin.encoders.configs import GaussianConfig, PlaceCellConfig, Range, SurroundConfig
+from gridzoo_builtin.encoders.configs import GaussianConfig, PlaceCellConfig, Range, SurroundConfig, TrueDoGConfig
 from gridzoo_builtin.encoders.losses import mse, soft_cross_entropy
 
 SORSCHER = (
@@ -39,12 +50,15 @@ NFL = (
     "Models of the Entorhinal-Hippocampal Circuit. NeurIPS 35."
 )
 
+
 class PlaceCellEncoder(TargetEncoder):
     """Shared machinery of place-cell codes: centres, widths, distances, decoding, loss by normalisation."""
 
     config: PlaceCellConfig
     #: Whether targets sum to one over cells (trained with cross-entropy) or not (trained with MSE).
     normalized = True
+    #: Decode from the most active units (+1) or, NFL's rule for the true DoG, the least active (−1).
+    decode_sign = 1.0
 
     def __init__(self, config, environment, generator: torch.Generator | None = None) -> None:
         super().__init__(config, environment, generator)
@@ -53,17 +67,25 @@ class PlaceCellEncoder(TargetEncoder):
         n = config.n_cells
         fields = 1 + torch.poisson(torch.full((n,), float(config.fields_rate)), generator=generator).long()
         most = int(fields.max())
-        centres = environment.sample_positions(n * most, generator=generator).reshape(n, most, 2)
-        self.register_buffer("centres", centres)  # (n, fields, 2); field 0 is the primary field
+        centres = environment.sample_positions(n * most, generator=generator)
+        self.register_buffer("centres", centres.reshape(n, most, centres.shape[-1]))  # (n, fields, D); field 0 first
         self.register_buffer("field_mask", torch.arange(most)[None, :] < fields[:, None])  # (n, fields)
-        self.register_buffer("sigma", self._per_cell(config.sigma, config.sigma_range, generator))
+        self.register_buffer("sigma", self._per_field(config.sigma, config.sigma_range, generator))  # (n, fields)
 
-    def _per_cell(self, value: float, value_range: Range | None, generator: torch.Generator) -> Tensor:
-        n = self.config.n_cells
+    def _per_field(self, value: float, value_range: Range | None, generator: torch.Generator) -> Tensor:
+        shape = self.centres.shape[:2]
         if value_range is None:
-            return torch.full((n,), float(value))
+            return torch.full(shape, float(value))
         low, high = value_range
-        return low + (high - low) * torch.rand(n, generator=generator)
+        return low + (high - low) * torch.rand(shape, generator=generator)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # Networks saved by gridzoo 0.1 hold one width per cell (n,); now there is one per field (n, fields).
+        for name in ("sigma", "surround_sigma"):
+            key = prefix + name
+            if key in state_dict and state_dict[key].dim() == 1:
+                state_dict[key] = state_dict[key][:, None].expand(-1, self.centres.shape[1]).clone()
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @property
     def size(self) -> int:
@@ -73,30 +95,60 @@ class PlaceCellEncoder(TargetEncoder):
     def size_for(cls, config, environment) -> int:
         return config.n_cells
 
-    def squared_distance(self, position: Tensor) -> Tensor:
-        """Squared distance from each position (..., 2) to each cell's nearest field: (..., n_cells)."""
-        if self.centres.shape[1] == 1:
-            centres = self.centres[:, 0]
-            if not self.environment.periodic:
-                # |p|² + |c|² − 2 p·c: one small matmul instead of a (..., n_cells, 2) difference tensor.
-                # Rounding adds ~1e-7 m² (float32), i.e. ~5e-6 in the logits at σ = 0.12 m.
-                cross = position @ centres.T
-                d2 = position.pow(2).sum(-1, keepdim=True) + centres.pow(2).sum(-1) - 2 * cross
-                return d2.clamp_min_(0)
-            return self.environment.displacement(position, centres).pow(2).sum(-1)
-        flat = self.centres.reshape(-1, 2)
+    @property
+    def multi_field(self) -> bool:
+        return self.centres.shape[1] > 1
+
+    def _field_distances(self, position: Tensor) -> Tensor:
+        """Squared distance from each position (..., D) to every field: (..., n_cells, fields), exact."""
+        flat = self.centres.reshape(-1, self.centres.shape[-1])
         d2 = self.environment.displacement(position, flat).pow(2).sum(-1)
-        d2 = d2.unflatten(-1, self.centres.shape[:2])
-        return d2.masked_fill(~self.field_mask, float("inf")).amin(dim=-1)
+        return d2.unflatten(-1, self.centres.shape[:2])
+
+    def nearest_field(self, position: Tensor) -> tuple[Tensor, Tensor | None]:
+        """d² to each cell's responding field (..., n_cells), and which field it is (None for one field each)."""
+        if not self.multi_field:
+            centres = self.centres[:, 0]
+            return self.environment.displacement(position, centres).pow(2).sum(-1), None
+        d2 = self._field_distances(position)
+        scaled = (d2 / (2 * self.sigma**2)).masked_fill(~self.field_mask, float("inf"))
+        field = scaled.argmin(dim=-1, keepdim=True)
+        return d2.gather(-1, field).squeeze(-1), field.squeeze(-1)
+
+    def width(self, widths: Tensor, field: Tensor | None) -> Tensor:
+        """Per-cell widths (n,) or, for multi-field cells, each position's responding field's widths (..., n)."""
+        if field is None:
+            return widths[:, 0]
+        return widths.expand(*field.shape[:-1], *widths.shape).gather(-1, field[..., None]).squeeze(-1)
+
+    def squared_distance(self, position: Tensor) -> Tensor:
+        """Squared distance from each position to each cell's responding field: (..., n_cells)."""
+        return self.nearest_field(position)[0]
 
     def loss(self, output: Tensor, target: Tensor) -> Tensor:
         return soft_cross_entropy(output, target) if self.normalized else mse(output, target)
 
     def decode(self, output: Tensor) -> Tensor:
         k = min(self.config.decode_top_k, self.size)
-        top = output.topk(k, dim=-1).indices
-        estimate = self.centres[:, 0][top].mean(dim=-2)
+        top = (self.decode_sign * output).topk(k, dim=-1).indices
+        estimate = self._vote(top)
         return estimate if self.config.decoder == "top_k" else self._fit(output, estimate)
+
+    def _vote(self, top: Tensor) -> Tensor:
+        """The mean of the top cells' centres; with several fields per cell, NFL's rule: of every combination of
+        one field per top cell, the one whose centres spread least (summed variance over coordinates)."""
+        voting = self.centres[top]  # (..., k, fields, D)
+        if not self.multi_field:
+            return voting[..., 0, :].mean(dim=-2)
+        k, fields = voting.shape[-3], voting.shape[-2]
+        combos = torch.tensor(list(itertools.product(range(fields), repeat=k)), device=top.device)  # (C, k)
+        rows = torch.arange(k, device=top.device)
+        chosen = voting[..., rows, combos, :]  # (..., C, k, D)
+        valid = self.field_mask[top][..., rows, combos].all(dim=-1)  # (..., C)
+        spread = chosen.var(dim=-2, unbiased=False).sum(dim=-1).masked_fill(~valid, float("inf"))
+        best = spread.argmin(dim=-1)
+        means = chosen.mean(dim=-2)  # (..., C, D)
+        return means.gather(-2, best[..., None, None].expand(*best.shape, 1, means.shape[-1])).squeeze(-2)
 
     def _fit(self, output: Tensor, start: Tensor) -> Tensor:
         """Positions whose codes best match ``output``: cross-entropy against softmax(output) for normalised
@@ -142,7 +194,8 @@ class GaussianPlaceCells(PlaceCellEncoder):
         return self.config.normalization == "softmax"
 
     def encode(self, position: Tensor, heading: Tensor) -> Tensor:
-        logits = -self.squared_distance(position) / (2 * self.sigma**2)
+        d2, field = self.nearest_field(position)
+        logits = d2 / (-2 * self.width(self.sigma, field) ** 2)
         return torch.softmax(logits, dim=-1) if self.normalized else torch.exp(logits)
 
 
@@ -156,17 +209,18 @@ class SurroundPlaceCells(PlaceCellEncoder):
     def __init__(self, config, environment, generator: torch.Generator | None = None) -> None:
         super().__init__(config, environment, generator)
         generator = generator if generator is not None else torch.Generator().manual_seed(1)
-        scale = self._per_cell(config.surround_scale, config.surround_scale_range, generator)
+        scale = self._per_field(config.surround_scale, config.surround_scale_range, generator)
         if config.surround_convention == "variance_ratio":
             surround = self.sigma * scale.sqrt()
         else:
             surround = self.sigma * scale
-        self.register_buffer("surround_sigma", surround)
+        self.register_buffer("surround_sigma", surround)  # (n, fields)
 
     def centre_and_surround(self, position: Tensor) -> tuple[Tensor, Tensor]:
-        """−d²/2σ² and −d²/2σ₂², each (..., n_cells)."""
-        d2 = self.squared_distance(position)
-        return d2 * (-0.5 / self.sigma**2), d2 * (-0.5 / self.surround_sigma**2)
+        """−d²/2σ² and −d²/2σ₂² of each cell's responding field, each (..., n_cells)."""
+        d2, field = self.nearest_field(position)
+        return (d2 * (-0.5 / self.width(self.sigma, field) ** 2),
+                d2 * (-0.5 / self.width(self.surround_sigma, field) ** 2))
 
 
 class DifferenceOfSoftmaxes(SurroundPlaceCells):
@@ -186,9 +240,20 @@ class DifferenceOfSoftmaxes(SurroundPlaceCells):
 
 class DifferenceOfGaussians(SurroundPlaceCells):
     """A true difference of Gaussians, exp(−d²/2σ²) − exp(−d²/2σ₂²), shifted to a minimum of 0 and normalised
-    (Schaeffer et al.'s "true DoG")."""
+    (Schaeffer et al.'s "true DoG").
 
-    summary = "True difference of Gaussians, shifted and normalised; cross-entropy."
+    Decoding follows NFL's code by default (``decode_from = "least_active"``): the k least active units, i.e. the
+    top k of the negated output. After the shift, the least active cells are those on the surround's ring around
+    the position, so their mean lands near it (about 15 cm on a perfect output in a 1.1 m box with 256 cells),
+    whereas the most active cells of this code are not the nearest ones (about 108 cm: worse than chance)."""
+
+    Config = TrueDoGConfig
+    config: TrueDoGConfig
+    summary = "True difference of Gaussians, shifted and normalised; cross-entropy; NFL's negated top-k decoding."
+
+    @property
+    def decode_sign(self) -> float:  # type: ignore[override]
+        return -1.0 if self.config.decode_from == "least_active" else 1.0
 
     def encode(self, position: Tensor, heading: Tensor) -> Tensor:
         centre, surround = self.centre_and_surround(position)
