@@ -1,94 +1,90 @@
-"""Trajectories plus DoS targets: gridzoo's vectorised generator against a plain NumPy per-step loop.
+"""Trajectories (and DoS targets): gridzoo's generator against Sorscher et al.'s TrajectoryGenerator and
+PlaceCells (ganguli-lab/grid-pattern-formation, run unmodified), side by side in one process, on one thread.
 
-One batch = 200 trajectories × 20 steps in the 2.2 m box with 512 difference-of-softmaxes place cells (σ 0.12 m,
-s 2 as a variance ratio): what one Sorscher training step consumes. The NumPy side is written here in the style
-of the reference implementation (ganguli-lab/grid-pattern-formation): a Python loop over steps with NumPy over
-the batch, then targets computed in NumPy. Issue #3 quotes the reference at about 48 ms a batch on this machine.
+One batch = 200 trajectories × 20 steps in the 2.2 m box (what one Sorscher training step consumes); a round is 10
+batches. Timed: trajectories alone (the reference's ``generate_trajectory``; gridzoo's ``environment.sample``),
+and trajectories with 512 DoS place-cell targets (the reference's ``get_generator``; gridzoo's sample + encode).
+Interleaved rounds, minimum and median, the machine's load recorded.
 
-    python benchmarks/trajectories.py
+    python benchmarks/trajectories.py --sorscher ../grid-pattern-formation [--rounds 7] [--device cuda]
 
-Goal: gridzoo at least 10x faster than the NumPy loop.
+Goal (issue #14): >= 1x the reference on 1 thread (trajectories alone), >= 10x on a GPU.
 """
 
 from __future__ import annotations
 
-import statistics
-import time
+import os
 
-import numpy as np
-import torch
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
 
-import gridzoo
-from gridzoo.seeding import generator
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
 
-BATCH, STEPS, CELLS, SIGMA, BOX = 200, 20, 512, 0.12, 2.2
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
+import references  # noqa: E402
+import gridzoo  # noqa: E402
+from gridzoo.seeding import generator  # noqa: E402
 
-def numpy_batch(rng: np.random.Generator, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The motion model and DoS targets in plain NumPy, one Python iteration per step (reference style)."""
-    dt, sigma_turn, b, border, slow = 0.02, 11.52, 0.13 * 2 * np.pi, 0.03, 0.25
-    half = BOX / 2
-    pos = np.zeros((BATCH, STEPS + 1, 2))
-    head = np.zeros((BATCH, STEPS + 1))
-    pos[:, 0] = rng.uniform(-half, half, (BATCH, 2))
-    head[:, 0] = rng.uniform(0, 2 * np.pi, BATCH)
-    turns = rng.normal(0, sigma_turn, (BATCH, STEPS))
-    speeds = rng.rayleigh(b, (BATCH, STEPS))
-    velocity = np.zeros((BATCH, STEPS, 2))
-    for t in range(STEPS):
-        x, y = pos[:, t, 0], pos[:, t, 1]
-        dists = np.stack([half - x, half - y, half + x, half + y])
-        wall = np.argmin(dists, axis=0)
-        d_wall = np.min(dists, axis=0)
-        angle = np.mod(head[:, t] - wall * np.pi / 2 + np.pi, 2 * np.pi) - np.pi
-        near = (d_wall < border) & (np.abs(angle) < np.pi / 2)
-        turn = turns[:, t] * dt
-        turn[near] += np.sign(angle[near]) * (np.pi / 2 - np.abs(angle[near]))
-        v = speeds[:, t].copy()
-        v[near] *= slow
-        head[:, t + 1] = head[:, t] + turn
-        step = (v * dt)[:, None] * np.stack([np.cos(head[:, t + 1]), np.sin(head[:, t + 1])], -1)
-        pos[:, t + 1] = np.clip(pos[:, t] + step, -half, half)
-        velocity[:, t] = pos[:, t + 1] - pos[:, t]
-    d2 = ((pos[:, 1:, None, :] - centres) ** 2).sum(-1)
-
-    def softmax(z: np.ndarray) -> np.ndarray:
-        z = z - z.max(-1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(-1, keepdims=True)
-
-    dos = softmax(-d2 / (2 * SIGMA**2)) - softmax(-d2 / (2 * 2 * SIGMA**2))
-    dos -= dos.min(-1, keepdims=True)
-    return velocity, dos / dos.sum(-1, keepdims=True)
-
-
-def gridzoo_batch(env, encoder, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-    traj = env.sample(BATCH, STEPS, generator=generator(0, 2, step))
-    return traj.velocity, encoder.encode(traj.position, traj.heading)
-
-
-def timed(fn, repeats: int) -> float:
-    times = []
-    for i in range(repeats):
-        start = time.perf_counter()
-        fn(i)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+BATCH, STEPS, CELLS, SIGMA, BATCHES = 200, 20, 512, 0.12, 10
 
 
 def main() -> None:
-    env = gridzoo.build("environments", "box", width=BOX)
-    encoder = gridzoo.build("encoders", "dos", env, torch.Generator().manual_seed(0), n_cells=CELLS, sigma=SIGMA)
-    centres = encoder.centres[:, 0].numpy().astype(np.float64)
-    rng = np.random.default_rng(0)
-    numpy_batch(rng, centres)  # warm-up
-    gridzoo_batch(env, encoder, 0)
-    ref = timed(lambda i: numpy_batch(rng, centres), 30)
-    ours = timed(lambda i: gridzoo_batch(env, encoder, i), 100)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print(f"NumPy per-step loop: {ref * 1e3:.2f} ms/batch")
-    print(f"gridzoo (torch, vectorised, float32): {ours * 1e3:.2f} ms/batch")
-    print(f"speed-up: {ref / ours:.1f}x")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sorscher", help="folder of ganguli-lab/grid-pattern-formation")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    device = torch.device(args.device)
+    reference = references.sorscher_generator(references.folder("sorscher", args.sorscher), BATCH, STEPS, CELLS, SIGMA)
+    ref_stream = reference.get_generator()
+    env = gridzoo.build("environments", "box", width=2.2)
+    encoder = gridzoo.build("encoders", "dos", env, generator(0, 0), n_cells=CELLS, sigma=SIGMA,
+                            surround_convention="variance_ratio").to(device)
+
+    def ours_trajectories(r: int) -> None:
+        for i in range(BATCHES):
+            env.sample(BATCH, STEPS, generator=generator(r, 2, i, device=device), device=device)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    def ours_with_targets(r: int) -> None:
+        for i in range(BATCHES):
+            t = env.sample(BATCH, STEPS, generator=generator(r, 2, i, device=device), device=device)
+            encoder.encode(t.position, t.heading)
+            encoder.encode(t.start_position, t.start_heading)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    def ref_trajectories(r: int) -> None:
+        for _ in range(BATCHES):
+            reference.generate_trajectory(2.2, 2.2, BATCH)
+
+    def ref_with_targets(r: int) -> None:
+        for _ in range(BATCHES):
+            next(ref_stream)
+
+    for label, ref, ours in (("trajectories alone", ref_trajectories, ours_trajectories),
+                             ("trajectories + 512 DoS targets", ref_with_targets, ours_with_targets)):
+        ref(0), ours(0)  # warm up
+        ref_times, our_times, loads = [], [], []
+        for r in range(args.rounds):
+            loads.append(os.getloadavg()[0])
+            start = time.perf_counter()
+            ref(r)
+            ref_times.append((time.perf_counter() - start) / BATCHES * 1000)
+            start = time.perf_counter()
+            ours(r)
+            our_times.append((time.perf_counter() - start) / BATCHES * 1000)
+        print(f"{label}, {BATCH} x {STEPS}, 1 thread, gridzoo on {device}: reference {min(ref_times):.2f} ms/batch "
+              f"(median {statistics.median(ref_times):.2f}), gridzoo {min(our_times):.2f} ms (median "
+              f"{statistics.median(our_times):.2f}): {min(ref_times) / min(our_times):.2f}x by minima, "
+              f"{statistics.median(ref_times) / statistics.median(our_times):.2f}x by medians; load "
+              f"{min(loads):.2f}-{max(loads):.2f}")
 
 
 if __name__ == "__main__":

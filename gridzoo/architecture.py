@@ -33,6 +33,8 @@ class Architecture(nn.Module, Component, ABC):
     #: Whether ``forward`` accepts ``interventions``: layer name -> function applied to that layer's activations
     #: (at every step, inside the recurrence for recurrent layers), e.g. to ablate units or inject noise.
     supports_interventions: bool = False
+    #: The layer carried between steps (an intervention on it propagates through time), if the architecture says.
+    recurrent_layer: str | None = None
 
     def __init__(
         self, config: ComponentConfig, input_size: int, init_size: int, output_sizes: Sequence[int]

@@ -74,6 +74,29 @@ class TrainingConfig(StrictConfig):
     )
 
 
+Tracker = Literal["csv", "tensorboard", "mlflow", "wandb"]
+
+
+class LoggingConfig(StrictConfig):
+    """Where training is tracked, besides the run folder. Not part of a run's identity: a sweep's run ids and a zoo
+    network's rebuild ignore it."""
+
+    trackers: list[Tracker] = Field(
+        default_factory=lambda: ["csv"],
+        description="'csv' (the run folder's metrics.csv, always written), 'tensorboard' (gridzoo[trackers]), "
+        "'mlflow' (a local file store by default; gridzoo[trackers]), 'wandb' (offline by default; gridzoo[wandb]).",
+    )
+    project: str = Field("gridzoo", description="W&B project; MLflow experiment when no group is set.")
+    group: str | None = Field(None, description="A W&B group / MLflow experiment for related runs (a sweep sets it).")
+    run_name: str | None = Field(None, description="The run's name in the trackers (default: its folder's name).")
+    mlflow_tracking_uri: str | None = Field(
+        None, description="MLflow tracking URI (default: a file store 'mlruns' beside the run folder)."
+    )
+    wandb_mode: Literal["offline", "online"] = Field("offline", description="'offline' needs no account or network.")
+    log_figures: bool = Field(True, description="At the end, evaluate the network and send the figures to the trackers.")
+    figure_samples: int = Field(50_000, gt=0, description="Analysis positions for those figures.")
+
+
 class ExperimentConfig(StrictConfig):
     """The whole experiment, before components are resolved."""
 
@@ -82,6 +105,7 @@ class ExperimentConfig(StrictConfig):
     architecture: ComponentSpec
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     metrics: list[ComponentSpec] = Field(default_factory=lambda: [ComponentSpec(name="decoding_error")])
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
     @field_validator("encoder", mode="before")
     @classmethod
@@ -133,17 +157,22 @@ class Experiment:
     architecture: ResolvedComponent
     training: TrainingConfig
     metrics: tuple[ResolvedComponent, ...]
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The resolved config, in the same shape as the input file (loadable again)."""
+    def to_dict(self, logging: bool = True) -> dict[str, Any]:
+        """The resolved config, in the same shape as the input file (loadable again). ``logging=False`` leaves
+        out the trackers, which are not part of what the experiment *is*."""
         encoders = [e.as_dict() for e in self.encoders]
-        return {
+        data = {
             "environment": self.environment.as_dict(),
             "encoder": encoders[0] if len(encoders) == 1 else encoders,
             "architecture": self.architecture.as_dict(),
             "training": self.training.model_dump(mode="json"),
             "metrics": [m.as_dict() for m in self.metrics],
         }
+        if logging and self.logging != LoggingConfig():
+            data["logging"] = self.logging.model_dump(mode="json")
+        return data
 
     def provenance(self) -> dict[str, Any]:
         return {
@@ -302,8 +331,9 @@ def resolve_experiment(
             if len(err["loc"]) == 1:
                 lines.append(_error_line(err, path, _TOP_KEYS, what="section"))
             else:
-                allowed = list(TrainingConfig.model_fields) if err["loc"][0] == "training" else []
-                lines.append(_error_line(err, path, allowed))
+                sections = {"training": TrainingConfig, "logging": LoggingConfig}
+                section = sections.get(err["loc"][0])
+                lines.append(_error_line(err, path, list(section.model_fields) if section else []))
         raise ConfigError(bulleted(f"invalid {source}", lines)) from None
 
     errors: list[str] = []
@@ -335,6 +365,7 @@ def resolve_experiment(
         architecture=architecture,  # type: ignore[arg-type]
         training=raw.training,
         metrics=tuple(metrics),  # type: ignore[arg-type]
+        logging=raw.logging,
     )
 
 

@@ -13,12 +13,31 @@ from gridzoo.component import Component, ComponentConfig
 
 @dataclass(frozen=True)
 class Bounds:
-    """Axis-aligned box enclosing the arena, in metres (used for rate maps and place-cell centres)."""
+    """Axis-aligned box enclosing the arena (2-D) or volume (3-D), in metres: used for rate maps and place-cell
+    centres. ``Bounds(xmin, xmax, ymin, ymax)`` for an arena; add ``zmin, zmax`` for a volume."""
 
     xmin: float
     xmax: float
     ymin: float
     ymax: float
+    zmin: float | None = None
+    zmax: float | None = None
+
+    @property
+    def dimensions(self) -> int:
+        return 2 if self.zmin is None else 3
+
+    @property
+    def low(self) -> tuple[float, ...]:
+        return (self.xmin, self.ymin) if self.zmin is None else (self.xmin, self.ymin, self.zmin)
+
+    @property
+    def high(self) -> tuple[float, ...]:
+        return (self.xmax, self.ymax) if self.zmax is None else (self.xmax, self.ymax, self.zmax)
+
+    @property
+    def sizes(self) -> tuple[float, ...]:
+        return tuple(h - lo for lo, h in zip(self.low, self.high))
 
     @property
     def width(self) -> float:
@@ -28,16 +47,20 @@ class Bounds:
     def height(self) -> float:
         return self.ymax - self.ymin
 
+    @property
+    def depth(self) -> float | None:
+        return None if self.zmin is None else self.zmax - self.zmin
+
 
 @dataclass(frozen=True)
 class Trajectories:
     """A batch of trajectories. Position and heading at index t are those *after* step t."""
 
-    start_position: Tensor  # (B, 2) metres
-    start_heading: Tensor  # (B,) radians
-    velocity: Tensor  # (B, T, D) the network's input at each step
-    position: Tensor  # (B, T, 2) metres
-    heading: Tensor  # (B, T) radians, direction of motion during step t
+    start_position: Tensor  # (B, D) metres, D = the environment's dimensions
+    start_heading: Tensor  # (B,) radians (in 3-D: the azimuth of the direction of motion)
+    velocity: Tensor  # (B, T, I) the network's input at each step
+    position: Tensor  # (B, T, D) metres
+    heading: Tensor  # (B, T) radians, direction of motion during step t (in 3-D: its azimuth)
 
     @property
     def batch_size(self) -> int:
@@ -70,8 +93,9 @@ class Environment(Component, ABC):
 
     @property
     def dimensions(self) -> int:
-        """Spatial dimensions of positions (2 for arenas, 3 for volumes)."""
-        return 2
+        """Spatial dimensions of positions (2 for arenas, 3 for volumes): the environment's property, which
+        encoders, rate maps and analyses follow."""
+        return self.bounds.dimensions
 
     @property
     def periodic(self) -> bool:
@@ -87,24 +111,25 @@ class Environment(Component, ABC):
     def sample_positions(
         self, n: int, *, generator: torch.Generator, device: torch.device | str = "cpu"
     ) -> Tensor:
-        """``n`` positions uniform over the arena, shape (n, 2): used to place cell centres.
+        """``n`` positions uniform over the arena, shape (n, D): used to place cell centres.
         By default the arena is its bounding box; other shapes override this and :meth:`contains`."""
         b = self.bounds
-        u = torch.rand(n, 2, generator=generator, device=device)
-        return torch.stack([b.xmin + u[:, 0] * b.width, b.ymin + u[:, 1] * b.height], dim=-1)
+        u = torch.rand(n, b.dimensions, generator=generator, device=device)
+        return torch.tensor(b.low, device=device) + u * torch.tensor(b.sizes, device=device)
 
     def contains(self, position: Tensor) -> Tensor:
         """Boolean mask, shape ``position.shape[:-1]``: which positions lie inside the arena."""
         b = self.bounds
-        x, y = position[..., 0], position[..., 1]
-        return (x >= b.xmin) & (x <= b.xmax) & (y >= b.ymin) & (y <= b.ymax)
+        low = torch.tensor(b.low, dtype=position.dtype, device=position.device)
+        high = torch.tensor(b.high, dtype=position.dtype, device=position.device)
+        return ((position >= low) & (position <= high)).all(dim=-1)
 
     def difference(self, a: Tensor, b: Tensor) -> Tensor:
         """``a − b`` elementwise (broadcasting), the short way round in periodic arenas."""
         delta = a - b
         if self.periodic:
             bounds = self.bounds
-            size = torch.tensor([bounds.width, bounds.height], dtype=delta.dtype, device=delta.device)
+            size = torch.tensor(bounds.sizes, dtype=delta.dtype, device=delta.device)
             delta = delta - size * torch.round(delta / size)
         return delta
 

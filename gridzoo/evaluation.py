@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import torch
 
-from gridzoo.analysis.ratemaps import RateMapAccumulator, RateMaps
+from gridzoo.analysis_set import AnalysisSet
 from gridzoo.config import Experiment, load_experiment
 from gridzoo.errors import GridzooError
 from gridzoo.io import write_json
@@ -28,9 +28,8 @@ from gridzoo.registry import default_registry
 from gridzoo.seeding import Stream, generator
 from gridzoo.weights import model_state_from_checkpoint, read_safetensors
 
-#: Analyses added to a run's own metrics by ``gridzoo evaluate``.
-ANALYSIS_METRICS = ("grid_cells", "spatial_information")
-ANALYSIS_BATCH = 500
+#: Analyses added to a run's own metrics by ``gridzoo evaluate``, by the environment's dimensions.
+ANALYSIS_METRICS = {2: ("grid_cells", "spatial_information"), 3: ("grid_cells_3d", "spatial_information")}
 MIN_BINS, MAX_BINS = 5, 256
 MAX_SAMPLES = 100_000_000
 
@@ -41,6 +40,7 @@ class Evaluation:
     per_metric: dict[str, dict[str, Any]]
     figures: list[Path] = field(default_factory=list)
     out_dir: Path | None = None
+    details: dict[str, Any] = field(default_factory=dict, repr=False)  # in memory only: each metric's intermediates
 
 
 def read_config_json(folder: Path) -> dict[str, Any]:
@@ -96,44 +96,20 @@ def load_target(target: str | Path, device: str | torch.device = "cpu") -> tuple
     return experiment, model, str(folder)
 
 
-def _analysis_source(experiment: Experiment, model: PathIntegrator, samples: int, device) -> Any:
-    """A rate-map source: one pass over the analysis trajectories per bin count, all layers at once."""
-    seq_len = experiment.training.seq_len
-    batches = max(1, math.ceil(samples / (ANALYSIS_BATCH * seq_len)))
-    env = model.environment
-    accumulators: dict[int, dict[str, RateMapAccumulator]] = {}
-
-    def source(layer: str, bins: int, smoothing: float) -> RateMaps:
-        if bins not in accumulators:
-            accs: dict[str, RateMapAccumulator] = {}
-            model.eval()
-            with torch.no_grad():
-                for i in range(batches):
-                    traj = env.sample(ANALYSIS_BATCH, seq_len, generator=generator(
-                        experiment.training.seed, Stream.ANALYSIS, i, device=device), device=device)
-                    hidden = model(traj).hidden
-                    for name, acts in hidden.items():
-                        accs.setdefault(name, RateMapAccumulator(env.bounds, bins)).update(
-                            traj.position.reshape(-1, 2), acts.reshape(-1, acts.shape[-1]))
-            accumulators[bins] = accs
-        return accumulators[bins][layer].result(smoothing)
-
-    return source
-
-
-def make_rollout(experiment: Experiment, model: PathIntegrator, samples: int, device, untrained: bool = True) -> Rollout:
+def make_rollout(experiment: Experiment, model: PathIntegrator, samples: int, device, analysis_seed: int = 0) -> Rollout:
+    """The fixed evaluation batch's rollout, with the analysis set (rate maps, nulls) attached."""
     rollout = model.rollout(evaluation_batch(experiment, model.environment, device))
-    rollout.rate_map_source = _analysis_source(experiment, model, samples, device)
-    if untrained:
-        rollout.untrained = lambda: make_rollout(experiment, build_model(experiment).to(device), samples, device, False)
+    rollout.analysis = AnalysisSet(experiment, model, samples, device, analysis_seed)
     return rollout
 
 
-def _metric_specs(experiment: Experiment, overrides: dict[str, Any]) -> list[tuple[str, type, Any]]:
-    """The run's own metrics plus the analyses, each config with the CLI's overrides where it has the field."""
+def _metric_specs(experiment: Experiment, overrides: dict[str, Any], extra: Sequence[str] = ()) -> list[tuple[str, type, Any]]:
+    """The run's own metrics plus the analyses (and ``extra``), each config with the CLI's overrides where it has
+    the field."""
     registry = default_registry()
     specs = [(m.info.name, m.cls, m.config) for m in experiment.metrics]
-    for name in ANALYSIS_METRICS:
+    dims = experiment.environment.cls(experiment.environment.config).dimensions
+    for name in (*ANALYSIS_METRICS.get(dims, ()), *extra):
         if name not in {s[0] for s in specs}:
             cls = registry.load("metrics", name)
             specs.append((name, cls, cls.Config()))
@@ -155,6 +131,9 @@ def evaluate(
     out: str | Path | None = None,
     device: str = "cpu",
     draw: bool = True,
+    analysis_seed: int = 0,
+    metrics: Sequence[str] = (),
+    null_seeds: int | None = None,
 ) -> Evaluation:
     """Score a run folder, a zoo network folder, or the zoo network ``zoo_name`` with its metrics and the
     grid-cell analyses; write metrics.json (and figures) to ``out`` (default ``RUN_DIR/evaluation``, or
@@ -184,7 +163,7 @@ def evaluate(
     try:
         return evaluate_model(
             experiment, model, layer=layer, bins=bins, units=units, samples=samples, device=device, draw=draw,
-            out=out_dir, label=label,
+            out=out_dir, label=label, analysis_seed=analysis_seed, metrics=metrics, null_seeds=null_seeds,
         )
     except BaseException:
         if created:
@@ -216,52 +195,80 @@ def evaluate_model(
     device: str | torch.device = "cpu",
     draw: bool = True,
     label: str = "",
+    analysis_seed: int = 0,
+    metrics: Sequence[str] = (),
+    null_seeds: int | None = None,
 ) -> Evaluation:
-    """Score a model in memory; write metrics.json and figures to ``out`` if given."""
+    """Score a model in memory with the run's metrics, the analyses and any extra ``metrics`` (names of metric
+    plugins, e.g. ``robustness``); write metrics.json and figures to ``out`` if given. ``analysis_seed`` picks an
+    independent set of analysis trajectories."""
     model = model.to(device)
     if layer is not None and layer not in model.architecture.layers:
         raise GridzooError(f"--layer {layer!r}: this network's layers are {', '.join(model.architecture.layers)}")
     check_analysis_settings(bins=bins, units=units, samples=samples)
-    specs = _metric_specs(experiment, {"layer": layer, "bins": bins, "units": units})
-    rollout = make_rollout(experiment, model, samples, device)
+    specs = _metric_specs(experiment, {"layer": layer, "bins": bins, "units": units,
+                                       "best_unit_null_seeds": null_seeds}, metrics)
+    rollout = make_rollout(experiment, model, samples, device, analysis_seed)
     out_dir = Path(out) if out else None
     draw = draw and out_dir is not None
     values: dict[str, float] = {}
     per_metric: dict[str, dict[str, Any]] = {}
     figures: list[Path] = []
+    details: dict[str, Any] = {}
     for name, cls, config in specs:
         metric = cls(config)
         result = metric.compute(rollout)
         values.update(result)
         per_metric[name] = {"settings": config.model_dump(mode="json"), "values": result}
+        if getattr(metric, "details", None) is not None:
+            details[name] = metric.details
         if draw:
             figures += metric.figures(rollout, result, out_dir)
     if out_dir is None:
-        return Evaluation(values, per_metric)
+        return Evaluation(values, per_metric, details=details)
     write_json(out_dir / "metrics.json", {
         "run": label,
         "layer": rollout.layer(layer),
         "samples": samples,
+        "analysis_seed": analysis_seed,
         "summary": values,
         "metrics": per_metric,
         "figures": [p.name for p in figures],
     })
-    return Evaluation(values, per_metric, figures, out_dir)
+    return Evaluation(values, per_metric, figures, out_dir, details)
 
 
 def summary_rows(values: dict[str, float]) -> Sequence[tuple[str, str]]:
-    """The network summary of the NFL study, in order, formatted for a table."""
+    """The network summary, in order, formatted for a table (undefined values are left out)."""
+    def fmt(key: str) -> str | None:
+        value = values.get(key)
+        return None if value is None or value != value else f"{value:.4g}"
+
     keys = [
         ("decoding_error_cm", "decoding error (cm)"),
-        ("score_60_max", "best unit's 60° score"),
-        ("null_threshold_60", "null threshold (95th pct)"),
-        ("fraction_score_60_over_null", "fraction of units over null threshold"),
-        ("fraction_score_60_over_0.3", "fraction of units over 0.3"),
-        ("fraction_score_60_over_0.8", "fraction of units over 0.8"),
-        ("fraction_score_60_over_1.15", "fraction of units over 1.15"),
+        ("n_active_units", "active units"),
+        ("n_silent_units", "silent units (excluded below)"),
+        ("score_60_max", "best active unit's 60° score"),
+        ("best_unit_null_60", "best-unit null (best of untrained networks)"),
+        ("best_unit_null_p", "p of the best unit under that null"),
+        ("null_threshold_60", "unit null threshold (95th pct)"),
+        ("fraction_score_60_over_null", "fraction of active units over the unit null"),
+        ("fraction_score_60_over_0.3", "fraction of active units over 0.3"),
+        ("fraction_score_60_over_0.8", "fraction of active units over 0.8"),
+        ("fraction_score_60_over_1.15", "fraction of active units over 1.15"),
         ("untrained_score_60_max", "untrained network's best 60° score"),
+        ("n_grid_units", "grid units (over the unit null and 0.3)"),
+        ("n_lattice_units", "grid units with a hexagonal lattice of >= 7 fields"),
+        ("best_unit_fields", "fields of the best unit"),
+        ("best_unit_psi6", "hexagonal order ψ6 of the best unit"),
         ("period_median_m", "median grid period (m)"),
-        ("module_count", "grid modules"),
+        ("period_spread", "period spread (IQR / median)"),
         ("spatial_info_median_bits", "median spatial information (bits)"),
     ]
-    return [(label, f"{values[k]:.4g}") for k, label in keys if k in values]
+    rows = [(label, text) for key, label in keys if (text := fmt(key)) is not None]
+    if "modules_stable" in values:
+        if values["modules_stable"]:
+            rows.append(("grid modules (stable over analysis sets)", f"{values['module_count']:.0f}"))
+        else:
+            rows.append(("grid modules", "not stable: one broad distribution"))
+    return rows

@@ -15,17 +15,14 @@ from gridzoo.encoder import TargetEncoder
 from gridzoo.environment import Environment, Trajectories
 from gridzoo.errors import GridzooError
 
-#: (layer, bins, smoothing) -> rate maps; ``gridzoo evaluate`` supplies one that runs many analysis batches.
-RateMapSource = Callable[[str, int, float], RateMaps]
-
-
 @dataclass
 class Rollout:
     """A trained (or untrained) network run over evaluation trajectories, with the components that made it.
 
     ``rate_maps()`` gives the rate maps of a layer, computed once per (layer, bins, smoothing) and shared by every
-    metric: from ``rate_map_source`` when the evaluator provides one (many trajectories), else from this batch.
-    ``untrained()``, when available, is the same rollout by the untrained network of the same seed (a null)."""
+    metric: from ``analysis`` (a :class:`gridzoo.analysis_set.AnalysisSet`: many trajectories, with null maps,
+    untrained networks and independent trajectory sets) when the evaluator provides one, else from this batch.
+    ``model`` is the network itself, for metrics that run it again (e.g. with units ablated)."""
 
     trajectories: Trajectories
     outputs: list[Tensor]  # one per encoder, (B, T, size)
@@ -33,8 +30,8 @@ class Rollout:
     encoders: Sequence[TargetEncoder]
     environment: Environment
     default_layer: str = ""
-    rate_map_source: RateMapSource | None = None
-    untrained: Callable[[], "Rollout"] | None = None
+    analysis: Any = None
+    model: Any = None
     _cache: dict = field(default_factory=dict, repr=False)
 
     def layer(self, name: str | None = None) -> str:
@@ -47,10 +44,10 @@ class Rollout:
     def rate_maps(self, layer: str | None = None, bins: int = 20, smoothing: float = 0.0) -> RateMaps:
         key = ("rate_maps", self.layer(layer), bins, smoothing)
         if key not in self._cache:
-            if self.rate_map_source is not None:
-                self._cache[key] = self.rate_map_source(key[1], bins, smoothing)
+            if self.analysis is not None:
+                self._cache[key] = self.analysis.rate_maps(key[1], bins, smoothing)
             else:
-                positions = self.trajectories.position.reshape(-1, 2)
+                positions = self.trajectories.position.reshape(-1, self.trajectories.position.shape[-1])
                 acts = self.hidden[key[1]].reshape(positions.shape[0], -1)
                 self._cache[key] = rate_maps(positions, acts, self.environment.bounds, bins, smoothing)
         return self._cache[key]

@@ -62,6 +62,7 @@ class PathIntegrator(nn.Module):
             encoders=list(self.encoders),
             environment=self.environment,
             default_layer=self.architecture.default_layer,
+            model=self,
         )
 
 

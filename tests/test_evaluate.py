@@ -23,17 +23,21 @@ def run(tmp_path_factory):
 
 
 def test_evaluate_writes_metrics_and_figures(run, tmp_path):
-    result = evaluate(run, bins=16, samples=20_000, out=tmp_path / "ev")
+    result = evaluate(run, bins=16, samples=20_000, out=tmp_path / "ev", null_seeds=3)
     values = result.values
     trained = json.loads((run / "metrics.json").read_text())
     assert values["decoding_error_cm"] == pytest.approx(trained["decoding_error_cm"], rel=1e-5)
     for key in ("score_60_max", "null_threshold_60", "untrained_score_60_max", "fraction_score_60_over_0.3",
-                "fraction_score_60_over_null", "module_count", "spatial_info_median_bits"):
+                "fraction_score_60_over_null", "best_unit_null_60", "best_unit_null_p", "has_grid_units",
+                "modules_stable", "n_lattice_units", "spatial_info_median_bits"):
         assert np.isfinite(values[key]), key
+    assert values["best_unit_null_p"] >= 1 / 4  # 3 null networks: p is at least 1/(3+1)
+    assert values["n_active_units"] + values["n_silent_units"] == values["n_units"]
     assert values["n_units"] == 48  # the tiny rnn's hidden size
     saved = json.loads((tmp_path / "ev" / "metrics.json").read_text())
     assert saved["layer"] == "rnn" and saved["metrics"]["grid_cells"]["settings"]["bins"] == 16
     assert saved["metrics"]["grid_cells"]["settings"]["variant"] == "min_max"
+    assert saved["metrics"]["grid_cells"]["settings"]["best_unit_null_seeds"] == 3
     assert len(result.figures) == 3
     for path in result.figures:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
@@ -45,14 +49,20 @@ def test_untrained_null_differs_from_trained(run):
 
     rollout = make_rollout(experiment, model, 5_000, "cpu")
     trained = rollout.rate_maps(bins=10).maps
-    untrained = rollout.untrained().rate_maps(bins=10).maps
+    untrained = rollout.analysis.null_network(0).rate_maps("rnn", 10).maps
+    other = rollout.analysis.null_network(1).rate_maps("rnn", 10).maps
     assert trained.shape == untrained.shape and not np.allclose(trained, untrained)
+    assert not np.allclose(untrained, other)  # another weight seed: another null network
+    shifted = rollout.analysis.shifted_rate_maps("rnn", 10, repeats=2)
+    assert shifted.maps.shape == (2 * trained.shape[0], 10, 10)
+    assert not np.allclose(shifted.maps[: trained.shape[0]], trained)  # activity no longer meets its positions
 
 
 def test_cli_evaluate_and_bad_layer(run, tmp_path, capsys):
-    assert main(["evaluate", str(run), "--bins", "12", "--samples", "5000", "--no-figures", "--out", str(tmp_path / "e")]) == 0
+    assert main(["evaluate", str(run), "--bins", "12", "--samples", "5000", "--no-figures", "--out", str(tmp_path / "e"),
+                 "--null-seeds", "2"]) == 0
     text = capsys.readouterr().out
-    assert "decoding error (cm)" in text and "best unit's 60° score" in text
+    assert "decoding error (cm)" in text and "best active unit's 60° score" in text and "best-unit null" in text
     assert main(["evaluate", str(run), "--layer", "nope"]) == 2
     assert "layers are" in capsys.readouterr().err
     assert main(["evaluate", str(tmp_path / "missing")]) == 2
@@ -85,12 +95,12 @@ def test_evaluate_a_zoo_network_by_name_and_by_folder(tmp_path, capsys, monkeypa
 
     name = zoo.list()[0].name
     monkeypatch.chdir(tmp_path)
-    assert main(["evaluate", "--zoo", name, "--samples", "5000", "--bins", "20", "--no-figures"]) == 0
+    assert main(["evaluate", "--zoo", name, "--samples", "5000", "--bins", "20", "--no-figures", "--null-seeds", "2"]) == 0
     saved = json.loads((tmp_path / "evaluations" / name / "metrics.json").read_text())
     assert saved["run"] == f"zoo:{name}" and "score_60_max" in saved["summary"]
     folder = zoo.verify(name)
     assert main(["evaluate", str(folder), "--samples", "5000", "--bins", "20", "--no-figures", "--out",
-                 str(tmp_path / "by-folder")]) == 0
+                 str(tmp_path / "by-folder"), "--null-seeds", "2"]) == 0
     again = json.loads((tmp_path / "by-folder" / "metrics.json").read_text())
     assert again["summary"]["score_60_max"] == saved["summary"]["score_60_max"]
 

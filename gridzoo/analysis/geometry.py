@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.ndimage import maximum_filter
 
 
@@ -63,7 +62,6 @@ def grid_geometry(sacs: np.ndarray, bin_size: float, min_distance: float = 2.0) 
 class Modules:
     labels: np.ndarray  # (U,) module index per unit (0..count-1), -1 where not clustered
     periods: np.ndarray  # (count,) median period per module, metres, ascending
-    orientations: np.ndarray  # (count,) circular mean orientation per module, degrees
     sizes: np.ndarray  # (count,) units per module
 
     @property
@@ -76,36 +74,55 @@ class Modules:
         return self.periods[1:] / self.periods[:-1]
 
 
-def grid_modules(period: np.ndarray, orientation: np.ndarray, mask: np.ndarray, *, tolerance: float = 0.15,
-                 orientation_weight: float = 1 / 30) -> Modules:
-    """Cluster the units in ``mask`` into modules by period (log scale) and orientation.
+def grid_modules(period: np.ndarray, mask: np.ndarray, *, gap: float = 0.2, min_units: int = 3,
+                 min_fraction: float = 0.1) -> Modules:
+    """Modules as groups of periods separated by gaps: the sorted log-periods of the units in ``mask`` are cut
+    wherever two neighbours differ by more than ``gap`` (0.2: periods 22 % apart). A group counts as a module only
+    with at least ``min_units`` units and ``min_fraction`` of them; its units are otherwise left unassigned.
 
-    Average-linkage clustering; units whose log-periods differ by more than ``tolerance`` (about 15 %) or whose
-    orientations differ by more than ``tolerance / orientation_weight`` degrees end up in different modules."""
+    A gap criterion, unlike a clustering distance threshold, never splits one continuous spread of periods, so a
+    single broad distribution reads as one module (or none)."""
     units = len(period)
     labels = np.full(units, -1)
-    chosen = np.flatnonzero(mask & np.isfinite(period) & np.isfinite(orientation))
+    chosen = np.flatnonzero(mask & np.isfinite(period) & (period > 0))
     if len(chosen) == 0:
-        return Modules(labels, np.empty(0), np.empty(0), np.empty(0, dtype=int))
-    if len(chosen) == 1:
-        found = np.zeros(1, dtype=int)
-    else:
-        theta = np.radians(orientation[chosen]) * 6  # on the 60°-periodic circle
-        chord = 2 * np.sin(np.abs(np.angle(np.exp(1j * (theta[:, None] - theta[None, :])))) / 2) / 6  # ≈ radians
-        logp = np.log(period[chosen])
-        distance = np.abs(logp[:, None] - logp[None, :]) + orientation_weight * np.degrees(chord)
-        condensed = distance[np.triu_indices(len(chosen), 1)]
-        found = fcluster(linkage(condensed, method="average"), t=tolerance, criterion="distance") - 1
-    periods = np.array([np.median(period[chosen][found == k]) for k in range(found.max() + 1)])
-    order = np.argsort(periods)
-    remap = np.empty_like(order)
-    remap[order] = np.arange(len(order))
-    labels[chosen] = remap[found]
-    sizes = np.bincount(labels[chosen], minlength=len(order))
-    orientations = np.array(
-        [(np.degrees(np.angle(np.exp(1j * np.radians(orientation[labels == k]) * 6).mean())) / 6) % 60 for k in range(len(order))]
-    )
-    return Modules(labels, periods[order], orientations, sizes)
+        return Modules(labels, np.empty(0), np.empty(0, dtype=int))
+    order = chosen[np.argsort(period[chosen])]
+    logp = np.log(period[order])
+    cuts = np.flatnonzero(np.diff(logp) > gap) + 1
+    groups = [g for g in np.split(order, cuts) if len(g) >= max(min_units, min_fraction * len(chosen))]
+    for k, group in enumerate(groups):
+        labels[group] = k
+    periods = np.array([np.median(period[g]) for g in groups])
+    return Modules(labels, periods, np.array([len(g) for g in groups], dtype=int))
+
+
+@dataclass
+class ModuleReport:
+    """Modules found in several independent analyses of the same network, and whether they agree."""
+
+    counts: list[int]
+    periods: list[np.ndarray]
+    stable: bool
+    tolerance: float
+
+    @property
+    def count(self) -> int | None:
+        """The module count when every analysis agrees (counts equal, each module's period within tolerance)."""
+        return self.counts[0] if self.stable else None
+
+
+def stable_modules(found: list[Modules], tolerance: float = 0.05) -> ModuleReport:
+    """Whether modules found on independent analysis trajectory sets agree: the same number, and each module's
+    period within ``tolerance`` (relative) of its median over the sets."""
+    counts = [m.count for m in found]
+    periods = [m.periods for m in found]
+    stable = len(set(counts)) == 1 and counts[0] > 0
+    if stable:
+        stacked = np.stack(periods)
+        centre = np.median(stacked, axis=0)
+        stable = bool(np.all(np.abs(stacked / centre - 1) <= tolerance))
+    return ModuleReport(counts, periods, stable, tolerance)
 
 
 def spatial_information(maps: np.ndarray, occupancy: np.ndarray) -> np.ndarray:
@@ -114,10 +131,11 @@ def spatial_information(maps: np.ndarray, occupancy: np.ndarray) -> np.ndarray:
     Activations must be non-negative rates; negative values (e.g. from tanh units) are clipped to 0."""
     p = occupancy / occupancy.sum()
     rates = np.clip(np.nan_to_num(maps, nan=0.0), 0, None)
-    mean = (rates * p).sum(axis=(1, 2), keepdims=True)
+    space = tuple(range(1, maps.ndim))  # 2-D maps or 3-D volumes
+    mean = (rates * p).sum(axis=space, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = rates / mean
         terms = np.where(ratio > 0, p * ratio * np.log2(ratio), 0.0)
-    info = terms.sum(axis=(1, 2))
+    info = terms.sum(axis=space)
     info[mean.ravel() <= 0] = 0.0
     return info

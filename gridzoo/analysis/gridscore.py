@@ -8,9 +8,10 @@ variance (a constant map), the reference divides rounding noise by rounding nois
 its defined value under the reference's own NaN-to-zero convention.
 
 How it stays exact while being fast:
-- Autocorrelogram: the five window sums of the reference are computed by direct summation, never by FFT (an FFT's
-  rounding error scales with the whole map's energy and swamps small windows): the cross term as one batched
-  matrix product per vertical lag, the box sums with prefix and suffix sums that never subtract.
+- Autocorrelogram: the cross term of every lag from one float64 FFT per map, except the lags whose overlap window
+  is tiny (under 16 bins, in the far corners), which are summed directly: an FFT's rounding error scales with the
+  whole map's energy and would swamp those few products. The box sums come from prefix and suffix sums that never
+  subtract.
 - Rotations: the reference rotates with ``scipy.ndimage.rotate`` (cubic spline, prefilter, constant mode). That is
   a spline prefilter, the same for every angle and run here once per stack, followed by a sparse linear map per
   angle, which is read off ``scipy.ndimage.rotate`` itself (with impulse combs) and cached per size and angle.
@@ -24,6 +25,7 @@ from functools import lru_cache
 from typing import Literal
 
 import numpy as np
+import scipy.fft
 import scipy.ndimage as ndi
 import scipy.sparse as sp
 import torch
@@ -52,34 +54,51 @@ class GridScores:
 # --- autocorrelogram ---------------------------------------------------------------------------------
 
 
+#: Lags whose overlap window has fewer bins than this are summed directly; the rest come from one FFT.
+SMALL_WINDOW = 16
+
+
+@lru_cache(maxsize=16)
+def _small_windows(n: int) -> tuple[tuple[int, int, slice, slice, slice, slice], ...]:
+    """(row, column, a's rows, a's columns, b's rows, b's columns) of every lag with a window under SMALL_WINDOW."""
+    found = []
+    for ly in range(-(n - 1), n):
+        for lx in range(-(n - 1), n):
+            if (n - abs(ly)) * (n - abs(lx)) < SMALL_WINDOW:
+                found.append((ly + n - 1, lx + n - 1,
+                              slice(max(0, -ly), n - max(0, ly)), slice(max(0, -lx), n - max(0, lx)),
+                              slice(max(0, ly), n - max(0, -ly)), slice(max(0, lx), n - max(0, -lx))))
+    return tuple(found)
+
+
 def _cross_sums(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """out[u, Ly, Lx] = Σ_i a[u, i] · b[u, i + L] over 2-D indices i where both are inside, for every lag L.
 
-    One batched matrix product per vertical lag, then sums along its diagonals; all direct summation. An
-    autocorrelation (``a is b``) is point-symmetric, out[-L] = out[L], so only half the lags are computed."""
-    symmetric = a is b
+    Two float64 FFTs per map pair (one for an autocorrelation) give every lag at once. An FFT's rounding error
+    scales with the whole map's energy, which only matters where the window is tiny: the lags whose window has
+    fewer than ``SMALL_WINDOW`` bins (the far corners) are summed directly. Against direct summation everywhere the
+    result agrees to about 1e-11 (the reference cases are reproduced to 1e-6)."""
     units, n, _ = a.shape
-    ta_t, tb = torch.from_numpy(a).transpose(1, 2).contiguous(), torch.from_numpy(b)
-    out = torch.empty(units, 2 * n - 1, 2 * n - 1, dtype=torch.float64)
-    # Each product m (N×N) is written into the middle of a zero-padded row buffer of width 3N-2; a strided view
-    # whose rows step one extra element per row then lines every diagonal of m up in a column.
-    padded = torch.zeros(units, n, 3 * n - 2, dtype=torch.float64)
-    width = 3 * n - 2
-    diagonals = padded.as_strided((units, n, 2 * n - 1), (n * width, width + 1, 1))
-    for ly in range(0 if symmetric else -(n - 1), n):
-        rows = slice(max(0, -ly), min(n, n - ly))
-        shifted = slice(max(0, -ly) + ly, min(n, n - ly) + ly)
-        # m[j, k] = Σ_iy a[iy, j] b[iy+ly, k]; the sum over j of m[j, j + lx] is the lag (ly, lx).
-        torch.bmm(ta_t[:, :, rows], tb[:, shifted], out=padded[:, :, n - 1 : 2 * n - 1])
-        torch.sum(diagonals, dim=1, out=out[:, ly + n - 1])
-    if symmetric:
-        out[:, : n - 1] = out[:, n:].flip(1, 2)
+    full = 2 * n - 1
+    size = scipy.fft.next_fast_len(full, real=True)  # zero-padded past 2N-1: no wrap-around, and a fast length
+    fa = scipy.fft.rfft2(a, s=(size, size), workers=1)
+    fb = fa if b is a else scipy.fft.rfft2(b, s=(size, size), workers=1)
+    if b is a:
+        fa = fa.real**2 + fa.imag**2  # |A|²: the autocorrelation's spectrum
+        circular = scipy.fft.irfft2(fa, s=(size, size), workers=1)
+    else:
+        circular = scipy.fft.irfft2(np.conj(fa) * fb, s=(size, size), workers=1)
+    # lag L sits at index L mod size: put lags -(n-1)..(n-1) in order
+    order = np.r_[size - (n - 1):size, 0:n]
+    out = circular[:, order][:, :, order]
+    for row, col, ar, ac, br, bc in _small_windows(n):
+        out[:, row, col] = np.einsum("uij,uij->u", a[:, ar, ac], b[:, br, bc])
     return out
 
 
 def _autocorr(x: torch.Tensor) -> torch.Tensor:
     array = x.numpy()
-    return _cross_sums(array, array)
+    return torch.from_numpy(_cross_sums(array, array))
 
 
 def _box_sums(a: torch.Tensor) -> torch.Tensor:
@@ -103,30 +122,61 @@ def autocorrelogram(rate_maps: np.ndarray, nan_policy: NanPolicy = "zero") -> np
 
     ``nan_policy="zero"`` treats unvisited (NaN) bins as zeros, as the reference does; ``"exclude"`` leaves them
     out of every window's statistics."""
-    maps = torch.as_tensor(np.asarray(rate_maps, dtype=np.float64))
-    visited = ~torch.isnan(maps)
-    x = torch.where(visited, maps, 0.0)
+    maps = np.asarray(rate_maps, dtype=np.float64)
+    visited = ~np.isnan(maps)
+    x = np.where(visited, maps, 0.0)
     if nan_policy == "zero":
-        xx = _autocorr(x)
-        s1 = _box_sums(x)
-        q1 = _box_sums(x * x)
-        n = _box_sums(torch.ones_like(x[:1]))
+        xx = _cross_sums(x, x)
+        s1 = _window_sums(x)
+        q1 = _window_sums(x * x)
+        n = _window_counts(x.shape[1])
     elif nan_policy == "exclude":
-        mask = visited.to(torch.float64)
-        xx = _autocorr(x)
-        s1 = _cross_sums(x.numpy(), mask.numpy())
-        q1 = _cross_sums((x * x).numpy(), mask.numpy())
-        n = _cross_sums(mask.numpy(), mask.numpy())
+        mask = visited.astype(np.float64)
+        xx = _cross_sums(x, x)
+        s1 = _cross_sums(x, mask)
+        q1 = _cross_sums(x * x, mask)
+        n = _cross_sums(mask, mask)
     else:
         raise ValueError(f"nan_policy must be 'zero' or 'exclude', got {nan_policy!r}")
-    s2, q2 = s1.flip(1, 2), q1.flip(1, 2)  # Σ x[i+L] over the window is the mirror image
-    var1 = q1 / n - s1**2 / n**2
-    var2 = q2 / n - s2**2 / n**2
-    covar = xx / n - s1 * s2 / n**2
-    coef = covar / (var1.clamp_min(0).sqrt() * var2.clamp_min(0).sqrt())
-    # A window of (numerically) zero variance has no defined correlation: 0, as the reference's NaN → 0.
-    degenerate = (var1 <= 1e-12 * (q1 / n).abs()) | (var2 <= 1e-12 * (q2 / n).abs()) | ~torch.isfinite(coef)
-    return coef.masked_fill_(degenerate | (n == 0), 0.0).numpy()
+    # Σ x[i+L] over a window is the mirror image of Σ x[i] (and n(L) = n(-L)): the second map's statistics are the
+    # first's flipped, so each is computed once.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inv = 1.0 / n
+        m1 = s1 * inv
+        e1 = q1 * inv
+        var1 = e1 - m1 * m1
+        flat = var1 <= 1e-12 * np.abs(e1)  # a window of (numerically) zero variance
+        np.clip(var1, 0, None, out=var1)
+        covar = xx * inv
+        covar -= m1 * m1[:, ::-1, ::-1]
+        coef = covar / np.sqrt(var1 * var1[:, ::-1, ::-1])
+    # No defined correlation there: 0, as the reference's NaN → 0.
+    degenerate = flat | flat[:, ::-1, ::-1] | ~np.isfinite(coef) | (n == 0)
+    coef[degenerate] = 0.0
+    return coef
+
+
+@lru_cache(maxsize=16)
+def _window_counts(n_bins: int) -> np.ndarray:
+    """Bins in each lag's window (1, 2N-1, 2N-1): the same for every map of a size."""
+    counts = np.minimum(np.arange(1, 2 * n_bins), np.arange(2 * n_bins - 1, 0, -1)).astype(np.float64)
+    return (counts[:, None] * counts[None, :])[None]
+
+
+def _window_sums(x: np.ndarray) -> np.ndarray:
+    """out[u, L] = Σ x[u, i] over the i for which i and i + L are both inside (the reference's sum against ones).
+
+    Each window is a prefix or a suffix of rows and columns, so it is built from running sums without any
+    subtraction: a one-bin window is that bin exactly, and a window of zeros is exactly zero."""
+    out = x
+    for axis in (1, 2):
+        n = out.shape[axis]
+        prefix = np.cumsum(out, axis=axis)
+        suffix = np.cumsum(np.flip(out, axis), axis=axis)  # suffix from the end: reversed order
+        # lag L >= 0 keeps [0, n-L): prefix[n-1-L] (flip of prefix); L < 0 keeps [-L, n): suffix from -L, which
+        # in the reversed cumulative sum is entry n-1+L: lags -(n-1)..-1 are its entries 0..n-2.
+        out = np.concatenate([np.take(suffix, np.arange(n - 1), axis=axis), np.flip(prefix, axis)], axis=axis)
+    return out
 
 
 # --- rotation ----------------------------------------------------------------------------------------
@@ -196,7 +246,7 @@ def grid_scores(
     variant: Variant = "mean_diff",
     nan_policy: NanPolicy = "zero",
     rings=REFERENCE_RINGS,
-    chunk: int = 512,
+    chunk: int = 128,
 ) -> GridScores:
     """60° and 90° grid scores of every rate map (U, N, N), each the best over ``rings``.
 
@@ -210,30 +260,58 @@ def grid_scores(
     masks = ring_masks(n_bins, rings).reshape(len(rings), -1).astype(np.float64)  # (K, P)
     area = masks.sum(1)  # (K,)
     ring_array = np.asarray(rings, dtype=np.float64)
-    parts = [_score_chunk(maps[i : i + chunk], masks, area, variant, nan_policy) for i in range(0, units, chunk)]
+    parts = [_score_chunk(maps[i : i + chunk], masks, area, variant, nan_policy, rings) for i in range(0, units, chunk)]
     s60, s90, i60, i90, sac = (np.concatenate(p) for p in zip(*parts)) if parts else [np.empty(0)] * 5
     return GridScores(s60, s90, ring_array[i60.astype(int)], ring_array[i90.astype(int)], sac, variant, nan_policy)
 
 
-def _score_chunk(maps, masks, area, variant, nan_policy):
+@lru_cache(maxsize=16)
+def _ring_operators(n_bins: int, rings) -> tuple[np.ndarray, np.ndarray, sp.csr_matrix, np.ndarray]:
+    """For the rings of an N-bin map: the pixels of the autocorrelogram that any ring uses (the annulus), each
+    ring as an indicator over those pixels (K, A), the rotations of every angle stacked into one sparse operator
+    from spline coefficients to the annulus (rows pixel-major: pixel p, angle a at p·7 + a), and the rings' areas."""
+    size = 2 * n_bins - 1
+    masks = ring_masks(n_bins, rings).reshape(len(rings), -1)
+    # An autocorrelogram is point-symmetric (sac(-L) = sac(L)), so is its rotation, and so is every ring: each ring
+    # sum is twice its sum over one half-plane, and the correlations (ratios of such sums) need only that half.
+    iy, ix = np.divmod(np.arange(size * size), size)
+    half = (iy > n_bins - 1) | ((iy == n_bins - 1) & (ix > n_bins - 1))
+    annulus = np.flatnonzero(masks.any(axis=0) & half)
+    stacked = sp.vstack([_rotation_operator(size, float(angle))[annulus] for angle in ANGLES]).tocsr()
+    # reorder rows from angle-major (a·A + p) to pixel-major (p·7 + a)
+    count = len(annulus)
+    order = (np.arange(count)[:, None] + count * np.arange(len(ANGLES))[None, :]).ravel()
+    stacked = stacked[order]
+    stacked.sort_indices()
+    indicator = masks[:, annulus].astype(np.float64)
+    return annulus, indicator, stacked, indicator.sum(axis=1)
+
+
+def _score_chunk(maps, masks, area, variant, nan_policy, rings=REFERENCE_RINGS):
     sac = autocorrelogram(maps, nan_policy)
     units, size, _ = sac.shape
-    flat = torch.from_numpy(sac.reshape(units, -1))
-    masks_t, area_t = torch.from_numpy(masks.T.copy()), torch.from_numpy(area)  # (P, K), (K,)
-    in_ring = flat @ masks_t  # (U, K) Σ_ring sac
-    mean = in_ring / area_t
-    variance = (flat * flat) @ masks_t / area_t - mean**2 + 1e-5
-    coeffs = spline_coefficients(sac)
-    corr = {}
-    for angle in ANGLES:
-        rotated = torch.from_numpy(rotate_coefficients(coeffs, angle).reshape(units, -1))
-        cross = (flat * rotated) @ masks_t - mean * (rotated @ masks_t) - mean * in_ring + mean**2 * area_t
-        corr[angle] = (cross / area_t / variance).numpy()
+    n_bins = (size + 1) // 2
+    annulus, indicator, rotations, ring_area = _ring_operators(n_bins, tuple(map(tuple, rings)))
+    count, angles = len(annulus), len(ANGLES)
+    coeffs = spline_coefficients(sac).reshape(units, -1).T  # (P, U): pixel-major for the sparse product
+    rotated = rotations @ np.ascontiguousarray(coeffs)  # (A·7, U): every angle's rotation on the annulus
+    values = np.ascontiguousarray(sac.reshape(units, -1)[:, annulus].T)  # (A, U)
+    in_ring = indicator @ values  # (K, U)
+    mean = in_ring / ring_area[:, None]
+    variance = indicator @ (values * values) / ring_area[:, None] - mean**2 + 1e-5
+    rotated = rotated.reshape(count, angles * units)
+    products = (rotated.reshape(count, angles, units) * values[:, None, :]).reshape(count, angles * units)
+    cross = (indicator @ products).reshape(-1, angles, units)  # (K, 7, U)
+    rot_sum = (indicator @ rotated).reshape(-1, angles, units)
+    mean3, in3, var3 = mean[:, None, :], in_ring[:, None, :], variance[:, None, :]
+    area3 = ring_area[:, None, None]
+    corr = (cross - mean3 * rot_sum - mean3 * in3 + mean3**2 * area3) / area3 / var3  # (K, 7, U)
+    c = {angle: corr[:, i, :].T for i, angle in enumerate(ANGLES)}  # each (U, K)
     if variant == "mean_diff":
-        s60 = (corr[60] + corr[120]) / 2 - (corr[30] + corr[90] + corr[150]) / 3
+        s60 = (c[60] + c[120]) / 2 - (c[30] + c[90] + c[150]) / 3
     else:
-        s60 = np.minimum(corr[60], corr[120]) - np.maximum(corr[30], np.maximum(corr[90], corr[150]))
-    s90 = corr[90] - (corr[45] + corr[135]) / 2
+        s60 = np.minimum(c[60], c[120]) - np.maximum(c[30], np.maximum(c[90], c[150]))
+    s90 = c[90] - (c[45] + c[135]) / 2
     best60, best90 = s60.argmax(1), s90.argmax(1)
     rows = np.arange(units)
     return s60[rows, best60], s90[rows, best90], best60, best90, sac

@@ -20,3 +20,15 @@ def bins(text: str) -> int:
     if not 5 <= value <= 256:
         raise argparse.ArgumentTypeError(f"use 5 to 256 bins per side (NFL: 44, 32 or 20), got {value}")
     return value
+
+
+def add_threads(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--threads", type=positive_int, help="torch threads (default: $GRIDZOO_THREADS, else the cores "
+                        "the rest of the machine leaves free)")
+
+
+def set_threads(args: argparse.Namespace) -> int:
+    """Apply the thread count for a heavy command (imports torch: call after the cheap validation)."""
+    from gridzoo.threads import apply_threads, choose_threads
+
+    return apply_threads(choose_threads(getattr(args, "threads", None)))

@@ -14,9 +14,11 @@ from gridzoo.cli.console import out
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from gridzoo.evaluation import evaluate, summary_rows
 
+    arguments.set_threads(args)
     result = evaluate(
         args.target, zoo_name=args.zoo, layer=args.layer, bins=args.bins, units=args.units, samples=args.samples,
-        out=args.out, device=args.device, draw=not args.no_figures,
+        out=args.out, device=args.device, draw=not args.no_figures, analysis_seed=args.analysis_seed,
+        metrics=args.metric or (), null_seeds=args.null_seeds,
     )
     title = args.target or f"zoo network {args.zoo}"
     table = Table(title=f"evaluation of {escape(title)}", title_justify="left")
@@ -43,5 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="cpu or cuda")
     p.add_argument("--out", metavar="DIR", help="where to write metrics.json and figures (default RUN_DIR/evaluation, "
                    "or evaluations/NAME for --zoo)")
+    p.add_argument("--null-seeds", type=int, help="untrained networks in the best-unit null (default 19: p <= 0.05; "
+                   "fewer is faster and weaker)")
+    p.add_argument("--analysis-seed", type=int, default=0, help="an independent set of analysis trajectories (default 0)")
+    p.add_argument("--metric", action="append", metavar="NAME", help="an extra metric plugin to run, e.g. robustness "
+                   "(repeatable; `gridzoo list metrics`)")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    arguments.add_threads(p)
     p.set_defaults(func=cmd_evaluate)

@@ -38,6 +38,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         else:
             out.print(escape(line), soft_wrap=True)
 
+    if args.reevaluate:
+        from gridzoo.sweeps.runner import reevaluate_sweep
+
+        count = reevaluate_sweep(args.out, lambda run_id, result: out.print(f"re-evaluated {escape(run_id)}"))
+        out.print(f"{count} finished run(s) re-evaluated. Summarise with: gridzoo report {escape(args.out)}")
+        return 0
     sweep = prepare_sweep(args.spec, executor=args.executor, executor_options=options)
     if args.dry_run:
         table = Table(title=f"{len(sweep.runs)} runs (dry run: nothing was run)", title_justify="left")
@@ -67,17 +73,26 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from gridzoo.sweeps.report import COLUMNS, make_report
+    from gridzoo.sweeps.report import FRACTIONS, make_report
 
     report = make_report(args.dir, args.by, draw=not args.no_figures)
-    table = Table(title=f"sweep report: {escape(args.dir)}", title_justify="left")
-    for column in (*report.by, *COLUMNS):
-        table.add_column(column.replace("fraction_", "").replace("_", " "), justify="left" if column in report.by else "right")
+    table = Table(title=f"sweep report: {escape(args.dir)} (fractions with 95 % intervals)", title_justify="left")
+    shown = [name for name, _ in FRACTIONS if name != "path_integrating_relative"]
+    for column in (*report.by, "runs", "done/div/fail", *shown, "period (m)"):
+        table.add_column(column.replace("_", " "), justify="left" if column in report.by else "right")
+
+    def fraction(g, name):
+        v, lo, hi = g[f"fraction_{name}"], g[f"fraction_{name}_low"], g[f"fraction_{name}_high"]
+        return "–" if v != v else f"{v:.2f} [{lo:.2f}, {hi:.2f}]"
+
     for g in report.groups:
-        table.add_row(*(escape(str(g[c])) for c in report.by),
-                      *(f"{g[c]:.3g}" if isinstance(g[c], float) else str(g[c]) for c in COLUMNS))
+        table.add_row(*(escape(str(g[c])) for c in report.by), str(g["runs"]),
+                      f"{g['finished']}/{g['diverged']}/{g['failed']}", *(fraction(g, n) for n in shown),
+                      "–" if g["median_period_m"] != g["median_period_m"] else f"{g['median_period_m']:.2f}")
     out.print(table)
-    out.print(f"table: {escape(str(report.csv_path))}")
+    for name, meaning in FRACTIONS:
+        out.print(f"[dim]{escape(name)}: {escape(meaning)}[/dim]")
+    out.print(f"table: {escape(str(report.csv_path))}; every run: {escape(str(report.runs_path))}")
     for path in report.figures:
         out.print(f"figure: {escape(str(path))}")
     return 0
@@ -93,6 +108,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=arguments.positive_int, help="runs at a time (local executor)")
     p.add_argument("--executor-option", action="append", metavar="KEY=VALUE", help="an executor config value")
     p.add_argument("--dry-run", action="store_true", help="validate and list the runs; run nothing")
+    p.add_argument("--reevaluate", action="store_true", help="evaluate every finished run again with the current "
+                   "analysis code; train nothing")
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("report", help="summarise a sweep per group: table, CSV and figures")

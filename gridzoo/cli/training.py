@@ -11,6 +11,7 @@ from typing import Any
 
 from rich.markup import escape
 
+from gridzoo.cli import arguments
 from gridzoo.cli.console import out
 from gridzoo.errors import GridzooError
 
@@ -24,8 +25,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.config or args.preset or args.out:
             raise GridzooError("--resume continues a run in its own folder with its own config; drop CONFIG, "
                                "--preset and --out")
+        from gridzoo.cli.arguments import set_threads
         from gridzoo.training import resume
 
+        set_threads(args)
         result = resume(Path(args.resume), args.set or [], console=out)
         if result.resumed_finished:
             out.print(f"{escape(args.resume)} has already finished these steps; nothing to do (metrics kept). "
@@ -38,7 +41,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     label = args.preset or path.stem
     experiment = load_experiment(path, args.set or [])
     run_dir = check_new_run_folder(Path(args.out) if args.out else default_run_dir(label))
+    from gridzoo.cli.arguments import set_threads
     from gridzoo.training import train  # Lightning is imported only from here on
+
+    set_threads(args)
 
     out.print(f"Training [bold]{escape(label)}[/bold] into {escape(str(run_dir))}")
     result = train(experiment, run_dir, console=out, meta={"source": str(path), "overrides": args.set or []})
@@ -79,4 +85,5 @@ def register(sub: argparse._SubParsersAction) -> None:
             help="override a config value, e.g. --set training.steps=500 (repeatable)",
         )
         p.add_argument("--out", metavar="DIR", help="run folder to create (default runs/NAME-TIMESTAMP)")
+        arguments.add_threads(p)
         p.set_defaults(func=func)

@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
+from gridzoo.cli import arguments
 from gridzoo.cli.console import out, print_json as _print_json
 from gridzoo.errors import GridzooError
 
@@ -103,6 +104,7 @@ def cmd_zoo_pull(args: argparse.Namespace) -> int:
 def cmd_zoo_export(args: argparse.Namespace) -> int:
     from gridzoo import zoo
 
+    arguments.set_threads(args)
     entry = zoo.export(args.run_dir, args.name, registry=args.registry, summary=args.summary, tags=args.tag,
                        url=args.url, note=args.note)
     out.print(f"exported {escape(entry.name)} revision {entry.revision}: "
@@ -118,6 +120,7 @@ def cmd_zoo_rebuild(args: argparse.Namespace) -> int:
     from gridzoo.io import write_json
     from gridzoo.training import train
 
+    arguments.set_threads(args)
     recorded = zoo.load(args.name, registry=args.registry, revision=args.revision)
     run_dir = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix=f"gridzoo-rebuild-{args.name}-")) / "run"
     out.print(f"Retraining {escape(args.name)} from its recorded config and seed into {escape(str(run_dir))}")
@@ -163,11 +166,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tag", action="append", help="extra tag (repeatable)")
     p.add_argument("--note", default="", help="what changed in this revision (shown on the superseded one too)")
     p.add_argument("--url", help="https base URL the files will be served from (instead of shipping them)")
+    arguments.add_threads(p)
     p.set_defaults(func=cmd_zoo_export)
     p = zoo.add_parser("rebuild", help="retrain a network from its recorded config and seed; compare metrics")
     p.add_argument("name")
     p.add_argument("--revision", type=int, help="an older revision (default: the latest)")
     p.add_argument("--out", metavar="DIR", help="run folder for the retraining (default: a temporary folder)")
+    arguments.add_threads(p)
     p.set_defaults(func=cmd_zoo_rebuild)
     for p in zoo.choices.values():
         p.add_argument("--registry", metavar="DIR", help="registry folder (default: $GRIDZOO_REGISTRY or the installed one)")

@@ -1,9 +1,20 @@
-"""`gridzoo report`: a sweep's results per group, as the NFL study summarises them, with its figures.
+"""`gridzoo report`: a sweep's results per group, with 95 % intervals, per-run rows, and the study's figures.
 
-Per group (default: encoder × architecture): runs, finished, diverged, failed; the fraction of finished runs that
-path integrate (decoding error under 10 cm); among those, the fraction whose best unit's 60° score exceeds 0.3,
-0.8 and the null threshold; the median grid period (m). Written as ``report.csv``; figures in the style of the
-NFL study's Figure 2 (bars per group) and Figure 3 (period against σ; period histogram per σ).
+Per group (default: encoder × architecture):
+- runs, finished, diverged, failed;
+- **path integration**, over *finished* runs: the fraction whose decoding error is under 10 cm (NFL's criterion)
+  and the fraction under 10 cm per 2.2 m of arena width (the same criterion relative to the arena, so boxes of
+  other sizes compare like for like);
+- **grid-like units**, over *path-integrating* runs (NFL's population): the fraction whose best active unit scores
+  over 0.3 and 0.8 (NFL's thresholds), the fraction whose best unit beats the best-unit null (the best units of
+  untrained networks: ``has_grid_units``), and the fraction with at least one unit whose fields form a hexagonal
+  lattice;
+- the median grid period (m) and its spread.
+
+Every fraction comes with its 95 % Wilson interval (``*_low``, ``*_high`` columns). Written as ``report.csv`` (per
+group) and ``runs.csv`` (one row per run: axis values, status, every metric), so a study's text can be written from
+committed per-run results. Figures: fractions with their intervals (NFL's Figure 2), period against σ with a fitted
+line and the slope's interval (its Figure 3), and the best units of each group's best run.
 """
 
 from __future__ import annotations
@@ -17,16 +28,25 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from gridzoo.analysis.statistics import linear_fit, proportion
 from gridzoo.io import atomic_path
-from gridzoo.sweeps.runner import read_manifest, result_path
+from gridzoo.sweeps.runner import read_manifest, result_path, units_path
 from gridzoo.sweeps.spec import value_at
 
 PATH_INTEGRATES_CM = 10.0
+REFERENCE_WIDTH_M = 2.2  # NFL's arena, for the relative criterion
 DEFAULT_BY = ("encoder", "architecture")
-COLUMNS = (
-    "runs", "finished", "diverged", "failed", "fraction_path_integrating",
-    "fraction_over_0.3", "fraction_over_0.8", "fraction_over_null", "median_period_m",
+FRACTIONS = (
+    ("path_integrating", "finished runs with decoding error < 10 cm"),
+    ("path_integrating_relative", "finished runs with decoding error < 10 cm per 2.2 m of arena width"),
+    ("best_over_0.3", "path-integrating runs whose best active unit scores > 0.3"),
+    ("best_over_0.8", "path-integrating runs whose best active unit scores > 0.8"),
+    ("beats_best_unit_null", "path-integrating runs whose best unit beats every untrained network's best unit"),
+    ("has_lattice_unit", "path-integrating runs with a unit whose fields form a hexagonal lattice (>= 7 fields)"),
 )
+COLUMNS = ("runs", "finished", "diverged", "failed",
+           *[c for name, _ in FRACTIONS for c in (f"fraction_{name}", f"fraction_{name}_low", f"fraction_{name}_high")],
+           "median_period_m", "period_iqr_m")
 
 
 @dataclass
@@ -35,6 +55,7 @@ class Report:
     groups: list[dict[str, Any]]
     runs: list[dict[str, Any]]
     csv_path: Path | None = None
+    runs_path: Path | None = None
     figures: list[Path] = field(default_factory=list)
 
 
@@ -50,8 +71,33 @@ def collect(out_dir: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _fraction(flags: Sequence[bool]) -> float:
-    return float(np.mean(flags)) if len(flags) else math.nan
+def arena_width(config: dict[str, Any]) -> float:
+    env = config.get("environment", {})
+    if "width" in env:
+        return float(env["width"])
+    if "radius" in env:
+        return 2 * float(env["radius"])
+    return REFERENCE_WIDTH_M
+
+
+def _number(metrics: dict[str, Any], key: str, default: float = math.nan) -> float:
+    value = metrics.get(key)
+    return float(value) if isinstance(value, (int, float)) else default
+
+
+def run_flags(row: dict[str, Any]) -> dict[str, bool]:
+    """The yes/no outcomes of one finished run."""
+    m = row.get("metrics") or {}
+    error = _number(m, "decoding_error_cm", math.inf)
+    best = _number(m, "score_60_max", -math.inf)
+    return {
+        "path_integrating": error < PATH_INTEGRATES_CM,
+        "path_integrating_relative": error < PATH_INTEGRATES_CM * arena_width(row["config"]) / REFERENCE_WIDTH_M,
+        "best_over_0.3": best > 0.3,
+        "best_over_0.8": best > 0.8,
+        "beats_best_unit_null": _number(m, "has_grid_units", 0.0) > 0,
+        "has_lattice_unit": _number(m, "n_lattice_units", 0.0) > 0,
+    }
 
 
 def summarise(rows: list[dict[str, Any]], by: Sequence[str]) -> list[dict[str, Any]]:
@@ -63,24 +109,29 @@ def summarise(rows: list[dict[str, Any]], by: Sequence[str]) -> list[dict[str, A
     for key in sorted(groups):
         members = groups[key]
         finished = [r for r in members if r["status"] == "finished"]
-        metrics = [r.get("metrics", {}) for r in finished]
-        integrating = [m for m in metrics if (m.get("decoding_error_cm") or math.inf) < PATH_INTEGRATES_CM]
-        best = [m.get("score_60_max") or -math.inf for m in integrating]
-        null = [m.get("null_threshold_60") for m in integrating]
-        periods = [m.get("period_median_m") for m in integrating if m.get("period_median_m") is not None]
-        out.append({
-            **dict(zip(by, key)),
-            "runs": len(members),
-            "finished": len(finished),
-            "diverged": sum(r["status"] == "diverged" for r in members),
-            "failed": sum(r["status"] == "failed" for r in members),
-            "fraction_path_integrating": _fraction([m in integrating for m in metrics]),
-            "fraction_over_0.3": _fraction([b > 0.3 for b in best]),
-            "fraction_over_0.8": _fraction([b > 0.8 for b in best]),
-            "fraction_over_null": _fraction([n is not None and b > n for b, n in zip(best, null)]),
-            "median_period_m": float(np.median(periods)) if periods else math.nan,
-        })
+        flags = [run_flags(r) for r in finished]
+        integrating = [(r, f) for r, f in zip(finished, flags) if f["path_integrating"]]
+        group = {**dict(zip(by, key)), "runs": len(members), "finished": len(finished),
+                 "diverged": sum(r["status"] == "diverged" for r in members),
+                 "failed": sum(r["status"] == "failed" for r in members)}
+        for name, _ in FRACTIONS:
+            population = flags if name.startswith("path_integrating") else [f for _, f in integrating]
+            p = proportion(sum(f[name] for f in population), len(population))
+            group[f"fraction_{name}"], group[f"fraction_{name}_low"], group[f"fraction_{name}_high"] = p.value, p.low, p.high
+        periods = [_number(r.get("metrics") or {}, "period_median_m") for r, _ in integrating]
+        periods = [p for p in periods if math.isfinite(p)]
+        group["median_period_m"] = float(np.median(periods)) if periods else math.nan
+        group["period_iqr_m"] = float(np.subtract(*np.quantile(periods, [0.75, 0.25]))) if periods else math.nan
+        out.append(group)
     return out
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float):
+        return "" if not math.isfinite(value) else f"{value:.6g}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return value
 
 
 def write_csv(path: Path, groups: list[dict[str, Any]], by: Sequence[str]) -> Path:
@@ -88,7 +139,23 @@ def write_csv(path: Path, groups: list[dict[str, Any]], by: Sequence[str]) -> Pa
         writer = csv.DictWriter(f, [*by, *COLUMNS])
         writer.writeheader()
         for g in groups:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in g.items()})
+            writer.writerow({k: _cell(v) for k, v in g.items()})
+    return path
+
+
+def write_runs_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
+    """One row per run: id, status, each axis value, seconds, and every metric."""
+    axes = sorted({k for r in rows for k in r["assignment"]})
+    metrics = sorted({k for r in rows for k in (r.get("metrics") or {})})
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, ["id", "status", *axes, "seconds", "error", *metrics])
+        writer.writeheader()
+        for r in rows:
+            m = r.get("metrics") or {}
+            writer.writerow({"id": r["id"], "status": r["status"], "seconds": _cell(r.get("seconds")),
+                             "error": r.get("error", ""),
+                             **{a: _cell(r["assignment"].get(a)) for a in axes},
+                             **{k: _cell(m.get(k)) for k in metrics}})
     return path
 
 
@@ -99,37 +166,81 @@ def figures(out_dir: Path, report: Report) -> list[Path]:
     paths = []
     labels = [" × ".join(str(g[a]) for a in report.by) for g in report.groups]
     x = np.arange(len(labels))
-    fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(labels) + 2), 3.8))
-    width = 0.27
-    series = [("fraction_path_integrating", "path integrate (< 10 cm)"),
-              ("fraction_over_0.8", "of those: best score > 0.8"),
-              ("fraction_over_null", "of those: best score > null")]
+    fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(labels) + 2), 4.0))
+    series = [("path_integrating", "path integrate (< 10 cm)"), ("best_over_0.8", "of those: best unit > 0.8"),
+              ("beats_best_unit_null", "of those: best unit > best-unit null")]
+    width = 0.8 / len(series)
     for i, (key, label) in enumerate(series):
-        ax.bar(x + (i - 1) * width, [np.nan_to_num(g[key]) for g in report.groups], width, label=label)
+        values = np.array([np.nan_to_num(g[f"fraction_{key}"]) for g in report.groups])
+        low = np.array([np.nan_to_num(g[f"fraction_{key}_low"]) for g in report.groups])
+        high = np.array([np.nan_to_num(g[f"fraction_{key}_high"]) for g in report.groups])
+        ax.bar(x + (i - 1) * width, values, width, label=label,
+               yerr=np.vstack([values - low, high - values]), capsize=2, error_kw={"lw": 0.8})
     ax.set_xticks(x, labels, rotation=45, ha="right", fontsize=8)
     ax.set_ylim(0, 1.05)
-    ax.set_ylabel("fraction of runs")
+    ax.set_ylabel("fraction of runs (95 % Wilson interval)")
     ax.legend(fontsize=7)
     ax.set_title("Runs that path integrate, and of those, runs with grid-like units", fontsize=9)
     paths.append(_save(fig, out_dir / "report_fractions.png"))
 
-    points = [(value_at(r["config"], "encoder.sigma"), r["metrics"].get("period_median_m"))
-              for r in report.runs if r["status"] == "finished" and r.get("metrics")]
-    points = [(s, p) for s, p in points if isinstance(s, (int, float)) and p is not None]
-    sigmas = sorted({s for s, _ in points})
-    if len(sigmas) > 1:
-        fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
-        left.scatter([s for s, _ in points], [p for _, p in points], s=12)
-        left.set_xlabel("place-cell σ (m)")
-        left.set_ylabel("median grid period (m)")
-        for s in sigmas:
-            right.hist([p for t, p in points if t == s], bins=10, histtype="step", label=f"σ = {s:g}")
-        right.set_xlabel("median grid period (m)")
-        right.set_ylabel("runs")
-        right.legend(fontsize=7)
-        fig.suptitle("Grid period against place-cell width", fontsize=9)
+    points = [(value_at(r["config"], "encoder.sigma"), (r.get("metrics") or {}).get("period_median_m"),
+               arena_width(r["config"])) for r in report.runs
+              if r["status"] == "finished" and run_flags(r)["path_integrating"]
+              and (r.get("metrics") or {}).get("has_grid_units")]
+    points = [(s, p, w) for s, p, w in points if isinstance(s, (int, float)) and isinstance(p, (int, float))]
+    sigmas = sorted({s for s, _, _ in points})
+    if len(sigmas) > 2:
+        fig, ax = plt.subplots(figsize=(5.5, 4.0))
+        s_arr, p_arr = np.array([s for s, _, _ in points]), np.array([p for _, p, _ in points])
+        ax.scatter(s_arr, p_arr, s=14, color="black", label="runs with grid-like units")
+        fit = linear_fit(s_arr, p_arr)
+        if math.isfinite(fit.slope):
+            grid = np.linspace(min(sigmas), max(sigmas), 50)
+            ax.plot(grid, fit.slope * grid + fit.intercept, color="tab:red",
+                    label=f"slope {fit.slope:.2f} [{fit.slope_low:.2f}, {fit.slope_high:.2f}] (95 %), R² {fit.r2:.2f}")
+        widths = sorted({w for _, _, w in points})
+        for w in widths:
+            ax.axhline(w / 2, color="grey", ls=":", lw=1, label=f"half the arena ({w / 2:g} m)")
+        ax.set_xlabel("place-cell σ (m)")
+        ax.set_ylabel("median grid period (m)")
+        ax.legend(fontsize=7)
+        ax.set_title("Grid period against place-cell width", fontsize=9)
         paths.append(_save(fig, out_dir / "report_period_sigma.png"))
+    best_units = _best_units_figure(out_dir, report, plt, _save)
+    if best_units is not None:
+        paths.append(best_units)
     return paths
+
+
+def _best_units_figure(out_dir: Path, report: Report, plt, save) -> Path | None:
+    """Rate maps of the 3 best units of each group's best run (by best-unit score among path integrators)."""
+    chosen = []
+    for g in report.groups:
+        members = [r for r in report.runs if r["status"] == "finished"
+                   and all(str(value_at(r["config"], a)) == str(g[a]) for a in report.by)
+                   and units_path(out_dir, r["id"]).is_file()]
+        if members:
+            best = max(members, key=lambda r: _number(r.get("metrics") or {}, "score_60_max", -math.inf))
+            chosen.append((" × ".join(str(g[a]) for a in report.by), best))
+    if not chosen:
+        return None
+    fig, axes = plt.subplots(len(chosen), 3, figsize=(6.3, 2.2 * len(chosen)), squeeze=False)
+    for row, (label, run) in enumerate(chosen):
+        data = np.load(units_path(out_dir, run["id"]), allow_pickle=False)
+        for col in range(3):
+            ax = axes[row, col]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if col >= len(data["units"]):
+                continue
+            ax.imshow(data["maps"][col].T, origin="lower", cmap="jet", extent=tuple(data["extent"]))
+            centres = data["fields"][col]
+            centres = centres[np.isfinite(centres[:, 0])]
+            ax.plot(centres[:, 0], centres[:, 1], "w+", ms=5)
+            ax.set_title(f"score {data['scores'][col]:.2f}, {len(centres)} fields", fontsize=7)
+        axes[row, 0].set_ylabel(label, fontsize=7)
+    fig.suptitle("Best units of each group's best run (+: field centres)", fontsize=9)
+    return save(fig, out_dir / "report_best_units.png")
 
 
 def make_report(out_dir: str | Path, by: Sequence[str] | None = None, *, draw: bool = True) -> Report:
@@ -138,6 +249,7 @@ def make_report(out_dir: str | Path, by: Sequence[str] | None = None, *, draw: b
     rows = collect(out)
     report = Report(by, summarise(rows, by), rows)
     report.csv_path = write_csv(out / "report.csv", report.groups, by)
+    report.runs_path = write_runs_csv(out / "runs.csv", rows)
     if draw and report.groups:
         report.figures = figures(out, report)
     return report

@@ -67,6 +67,34 @@ def result_path(out_dir: Path, run_id: str) -> Path:
     return Path(out_dir) / "results" / f"{run_id}.json"
 
 
+def units_path(out_dir: Path, run_id: str) -> Path:
+    """The rate maps of a run's best units (for the report's figures), beside its result."""
+    return Path(out_dir) / "results" / f"{run_id}.units.npz"
+
+
+def save_best_units(path: Path, details: dict, count: int = 8) -> None:
+    """The ``count`` best active units of the grid-cell analysis: rate maps, scores, field centres (NaN-padded)."""
+    import numpy as np
+
+    from gridzoo.analysis.fields import find_fields
+    from gridzoo.io import atomic_path
+
+    d = details.get("grid_cells")
+    if d is None:
+        return
+    maps, scores, active = d["maps"], d["scores"].score_60, d["active"]
+    units = np.flatnonzero(active)[np.argsort(-scores[active])][:count]
+    centres = [find_fields(maps.maps[u], maps.bin_centres).centres for u in units]
+    most = max([len(c) for c in centres], default=0)
+    padded = np.full((len(units), max(most, 1), maps.maps.ndim - 1), np.nan)
+    for i, c in enumerate(centres):
+        padded[i, : len(c)] = c
+    b = maps.bounds
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, units=units, maps=maps.maps[units].astype(np.float32), scores=scores[units],
+                            fields=padded, extent=np.array([b.xmin, b.xmax, b.ymin, b.ymax]))
+
+
 def run_one(out_dir: str, run_id: str) -> dict[str, Any]:
     """Train and evaluate one run of a sweep; never raises for a failing run (its result says why).
 
@@ -74,7 +102,6 @@ def run_one(out_dir: str, run_id: str) -> dict[str, Any]:
     from rich.console import Console
 
     from gridzoo.config import load_experiment
-    from gridzoo.evaluation import evaluate_model, load_run
     from gridzoo.training import resume, train
 
     out = Path(out_dir)
@@ -99,10 +126,7 @@ def run_one(out_dir: str, run_id: str) -> dict[str, Any]:
                 else:
                     shutil.rmtree(run_dir, ignore_errors=True)
                     train(experiment, run_dir, console=console, live=False)
-            _, model = load_run(run_dir)
-            samples = manifest["spec"].get("samples", 50_000)
-            values = evaluate_model(experiment, model, samples=samples, draw=False).values
-            result.update(status="finished", metrics={k: _finite(v) for k, v in values.items()})
+            result.update(status="finished", metrics=evaluate_run(out, run_id, manifest["spec"], experiment))
         except TrainingDiverged as exc:
             result.update(status="diverged", error=f"{exc.reason} at step {exc.step}", step=exc.step)
         except Exception as exc:  # a failing run is a result, not the end of the sweep
@@ -110,6 +134,52 @@ def run_one(out_dir: str, run_id: str) -> dict[str, Any]:
     result["seconds"] = round(time.perf_counter() - started, 3)
     write_json(target, result)
     return result
+
+
+def evaluate_run(out: Path, run_id: str, spec: dict[str, Any], experiment=None) -> dict[str, Any]:
+    """Evaluate a finished run of a sweep as its spec says (samples, extra metrics, null seeds); save its best
+    units' maps for the report; return its metrics (non-finite values as None)."""
+    from gridzoo.config import load_experiment
+    from gridzoo.evaluation import evaluate_model, load_run
+
+    run_dir = out / "runs" / run_id
+    if experiment is None:
+        experiment = load_experiment(data=read_manifest(out)["runs"][run_id]["config"])
+    _, model = load_run(run_dir)
+    evaluation = evaluate_model(experiment, model, samples=spec.get("samples", 50_000), draw=False,
+                                metrics=spec.get("evaluate_metrics", []), null_seeds=spec.get("null_seeds"))
+    save_best_units(units_path(out, run_id), evaluation.details)
+    return {k: _finite(v) for k, v in evaluation.values.items()}
+
+
+def reevaluate_sweep(out_dir: str | Path, on_result: Callable[[str, dict], None] | None = None) -> int:
+    """Evaluate every finished run of a sweep again with the current analysis code (training is not repeated);
+    each result is rewritten atomically with ``reevaluated`` set to gridzoo's version. Returns the count."""
+    from gridzoo import __version__
+
+    out = Path(out_dir)
+    lock = lock_folder(out, "gridzoo sweep --reevaluate")
+    try:
+        manifest = read_manifest(out)
+        count = 0
+        for run_id in manifest["order"]:
+            path = result_path(out, run_id)
+            if not path.is_file():
+                continue
+            result = json.loads(path.read_text())
+            if result.get("status") != "finished":
+                continue
+            started = time.perf_counter()
+            result["metrics"] = evaluate_run(out, run_id, manifest["spec"])
+            result["reevaluated"] = __version__
+            result["evaluation_seconds"] = round(time.perf_counter() - started, 3)
+            write_json(path, result)
+            count += 1
+            if on_result is not None:
+                on_result(run_id, result)
+        return count
+    finally:
+        lock.release()
 
 
 def _finite(value: float) -> float | None:

@@ -79,6 +79,10 @@ class SweepSpec(StrictConfig):
     base: str = Field(description="A preset name, or an experiment TOML file (relative to the spec).")
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     samples: int = Field(50_000, gt=0, description="Evaluation positions per run.")
+    evaluate_metrics: list[str] = Field(default_factory=list, description="Extra metric plugins run on every finished "
+                                        "run's evaluation (e.g. robustness).")
+    null_seeds: int | None = Field(None, ge=0, description="Untrained networks in the best-unit null (default: the "
+                                   "metric's, 19).")
     set: dict[str, Any] = Field(default_factory=dict)
     grid: list[dict[str, list[Any]]] = Field(default_factory=list)
     random: list[RandomBlock] = Field(default_factory=list)
@@ -96,6 +100,7 @@ class PlannedRun:
 
 
 def run_id(config: dict[str, Any]) -> str:
+    """A hash of the resolved config (trackers left out: where a run is logged is not what it is)."""
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -138,11 +143,13 @@ def plan(spec: SweepSpec, base: dict[str, Any], source: str = "sweep") -> list[P
         try:
             for key, value in {**spec.set, **assignment}.items():
                 set_path(data, key.split("."), json.loads(json.dumps(value)), where=key)
+            if isinstance(data.get("logging"), dict) and not data["logging"].get("group"):
+                data["logging"]["group"] = spec.name or "sweep"  # a sweep's runs are one group in the trackers
             experiment = resolve_experiment(data, source=f"run {i} {assignment}")
         except GridzooError as exc:
             errors.append(str(exc))
             continue
-        planned = PlannedRun(run_id(experiment.to_dict()), assignment, experiment)
+        planned = PlannedRun(run_id(experiment.to_dict(logging=False)), assignment, experiment)
         runs.setdefault(planned.id, planned)
     if errors:
         if len(errors) == 1:

@@ -46,6 +46,7 @@ from gridzoo.training.callbacks import (
     Diverged, Evaluator, History, ProgressReporter, ResumableCheckpoint, StopOnNonFinite,
 )
 from gridzoo.training.module import PathIntegrationModule, TrajectoryDataModule
+from gridzoo.training.trackers import Trackers, check_trackers
 from gridzoo.weights import checkpoint_step, non_finite, save_safetensors
 
 #: What ``--resume`` may change: training longer, or on another device. Anything else is another experiment.
@@ -79,6 +80,7 @@ def _accelerator(device: str) -> str:
 def prepare(experiment: Experiment) -> PathIntegrationModule:
     """Every check that can fail on the user's input, then the model: nothing is written yet."""
     _accelerator(experiment.training.device)
+    check_trackers(experiment.logging)
     check_compatibility(experiment)
     check_training_memory(experiment)
     return PathIntegrationModule(experiment)
@@ -223,6 +225,9 @@ def _fit(
     t = experiment.training
     data = TrajectoryDataModule(module.model.environment, experiment)
     history = History(run_dir / "metrics.csv", t.log_every)
+    trackers = Trackers(experiment, run_dir)
+    if trackers:
+        history.listeners.append(trackers.record)
     evaluator = Evaluator(history, t.eval_every, [m.cls(m.config) for m in experiment.metrics], data.eval_batch)
     interrupted: list[int] = []
     callbacks = [
@@ -260,8 +265,10 @@ def _fit(
         _update_run_file(run_dir, status="interrupted", step=step)
         raise TrainingInterrupted(run_dir, step) from None
     except Diverged as exc:
+        trackers.finish("failed")
         _diverged(run_dir, exc.step, exc.reason)
     except BaseException as exc:
+        trackers.finish("failed")
         _update_run_file(run_dir, status="failed", step=trainer.global_step, error=f"{type(exc).__name__}: {exc}")
         _log_failure(run_dir, exc)
         raise
@@ -280,7 +287,23 @@ def _fit(
     write_json(run_dir / "metrics.json", {"step": step, **final})
     crash_point("run:before-finished")
     _update_run_file(run_dir, status="finished", step=step)
+    if trackers:
+        _final_figures(experiment, module, run_dir, trackers, step)
+        trackers.finish("success")
     return RunResult(run_dir, final, _initial_metrics(run_dir / "metrics.csv"), seconds)
+
+
+def _final_figures(experiment: Experiment, module: PathIntegrationModule, run_dir: Path, trackers: Trackers,
+                   step: int) -> None:
+    """The final evaluation's values and figures, for the trackers (also left in RUN_DIR/evaluation)."""
+    if not experiment.logging.log_figures:
+        return
+    from gridzoo.evaluation import evaluate_model
+
+    evaluation = evaluate_model(experiment, module.model, samples=experiment.logging.figure_samples,
+                                out=run_dir / "evaluation", label=str(run_dir), draw=True)
+    trackers.record(step, {f"evaluation/{k}": v for k, v in evaluation.values.items()})
+    trackers.figures(evaluation.figures, step)
 
 
 def _log_failure(run_dir: Path, exc: BaseException) -> None:

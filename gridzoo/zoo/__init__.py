@@ -41,7 +41,8 @@ from gridzoo.zoo.network import ZooModel, read_network, write_network
 
 __all__ = ["ZooModel", "ZooError", "ZooWarning", "list", "load", "verify", "pull", "export", "entry", "cache_dir"]
 
-KEY_METRICS = ("decoding_error_cm", "score_60_max", "fraction_score_60_over_null", "period_median_m")
+KEY_METRICS = ("decoding_error_cm", "score_60_max", "best_unit_null_60", "fraction_score_60_over_null",
+               "period_median_m")
 _PATH_PREFIXES = ("./", "../", "/", "~", ".\\", "..\\")
 
 

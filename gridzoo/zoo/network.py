@@ -246,7 +246,7 @@ def write_network(
             "gridzoo_version": __version__,
             "torch_version": torch.__version__,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "experiment": experiment.to_dict(),
+            "experiment": experiment.to_dict(logging=False),
             "components": experiment.provenance(),
             **(extra or {}),
         })

@@ -53,6 +53,7 @@ class BaninoLSTM(Architecture):
     layers = ("bottleneck", "lstm")
     default_layer = "bottleneck"
     supports_interventions = True
+    recurrent_layer = "lstm"
     config: BaninoConfig
 
     def __init__(self, config: BaninoConfig, input_size, init_size, output_sizes) -> None:

@@ -84,6 +84,7 @@ class RecurrentNetwork(Architecture):
     forget_block: int | None = None  # the LSTM forget gate's block (bias 1 under the Keras schemes)
     fused_kernel = False  # the two kernels are halves of one Keras kernel (NFL's UGRNN cell)
     supports_interventions = True
+    recurrent_layer = "rnn"
 
     @property
     def wiring(self) -> Wiring:

@@ -109,7 +109,14 @@ class PlaceCellEncoder(TargetEncoder):
         """d² to each cell's responding field (..., n_cells), and which field it is (None for one field each)."""
         if not self.multi_field:
             centres = self.centres[:, 0]
-            return self.environment.displacement(position, centres).pow(2).sum(-1), None
+            if self.environment.periodic:
+                return self.environment.displacement(position, centres).pow(2).sum(-1), None
+            # One coordinate at a time: no (..., cells, D) intermediate, and exact (differences, not |p|²+|c|²−2p·c).
+            d2 = (position[..., None, 0] - centres[:, 0]).square()
+            for axis in range(1, centres.shape[-1]):
+                term = (position[..., None, axis] - centres[:, axis]).square()
+                d2 = d2 + term if d2.requires_grad else d2.add_(term)
+            return d2, None
         d2 = self._field_distances(position)
         scaled = (d2 / (2 * self.sigma**2)).masked_fill(~self.field_mask, float("inf"))
         field = scaled.argmin(dim=-1, keepdim=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import Tensor
 
 from gridzoo.environment import Bounds
 
@@ -26,19 +25,20 @@ class CircleEnvironment(RandomWalkEnvironment):
         r = self.config.radius
         return Bounds(-r, r, -r, r)
 
-    def contains(self, position: Tensor) -> Tensor:
+    def contains(self, position: torch.Tensor) -> torch.Tensor:
         return position.norm(dim=-1) <= self.config.radius * (1 + 1e-6)
 
-    def sample_positions(self, n: int, *, generator: torch.Generator, device="cpu") -> Tensor:
+    def sample_positions(self, n: int, *, generator: torch.Generator, device="cpu") -> torch.Tensor:
         u = torch.rand(n, 2, generator=generator, device=device)
         r = self.config.radius * torch.sqrt(u[:, 0])  # uniform over the disc's area
         angle = 2 * math.pi * u[:, 1]
         return torch.stack([r * torch.cos(angle), r * torch.sin(angle)], dim=-1)
 
-    def nearest_wall(self, pos: Tensor) -> tuple[Tensor, Tensor]:
-        return self.config.radius - pos.norm(dim=-1), torch.atan2(pos[:, 1], pos[:, 0])
+    def nearest_wall(self, pos, xp):
+        norm = xp.sqrt((pos * pos).sum(-1))
+        return self.config.radius - norm, pos / xp.where(norm > 0, norm, 1.0)[:, None]
 
-    def confine(self, old: Tensor, new: Tensor) -> Tensor:
+    def confine(self, old, new, xp):
         radius = self.config.radius
-        norm = new.norm(dim=-1, keepdim=True)
-        return torch.where(norm > radius, new * (radius / norm), new)
+        norm = xp.sqrt((new * new).sum(-1))[:, None]
+        return xp.where(norm > radius, new * (radius / xp.where(norm > 0, norm, 1.0)), new)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from gridzoo.component import ComponentConfig
 
@@ -34,7 +34,21 @@ class MotionModel(ComponentConfig):
 class BoxConfig(MotionModel):
     width: float = Field(2.2, gt=0, description="Box width (x), metres; centred at 0 (Sorscher, NFL: 2.2).")
     height: float | None = Field(None, gt=0, description="Box height (y), metres; default = width (square).")
+    depth: float | None = Field(
+        None, gt=0, description="Box depth (z), metres: set it for a 3-D volume (a cuboid); unset, the box is an arena."
+    )
     periodic: bool = Field(False, description="Positions wrap around (a torus) instead of meeting walls.")
+
+    @model_validator(mode="after")
+    def _speed_turn_is_2d(self):
+        if self.depth is not None and self.velocity_input != "displacement":
+            raise ValueError("velocity_input must be 'displacement' in 3-D (the speed-and-turn input is planar)")
+        return self
+
+
+class CubeConfig(BoxConfig):
+    width: float = Field(1.5, gt=0, description="Width (x), metres; centred at 0.")
+    depth: float | None = Field(1.5, gt=0, description="Depth (z), metres; default 1.5 (a cube with width and height).")
 
 
 class CircleConfig(MotionModel):
@@ -47,3 +61,36 @@ class RecordedConfig(ComponentConfig):
     velocity_input: VelocityInput = Field(
         "displacement", description="'displacement' (metres per step) or 'speed_turn' (speed, sin ω, cos ω)."
     )
+
+
+Point = tuple[float, float]
+
+
+class PolygonConfig(MotionModel):
+    """A polygonal arena with optional internal walls (zero-thickness segments the animal cannot cross)."""
+
+    shape: Literal["two_compartments", "trapezoid", "l_shape", "custom"] = Field(
+        "two_compartments",
+        description="'two_compartments': two rooms side by side joined by a door (as Carpenter et al. 2015); "
+        "'trapezoid': as Krupic et al. 2015; 'l_shape'; 'custom': your own vertices and walls.",
+    )
+    size: float = Field(1.1, gt=0, description="Scale, metres: a compartment's side; the trapezoid's wide end; the L's arm.")
+    door_width: float = Field(0.3, gt=0, description="Width of the door between the two compartments, metres.")
+    trapezoid_length: float = Field(1.9, gt=0, description="Trapezoid: length along x, metres.")
+    trapezoid_narrow: float = Field(0.2, gt=0, description="Trapezoid: width of the narrow end, metres.")
+    vertices: list[Point] | None = Field(None, description="'custom': the boundary's corners, in order (closed).")
+    walls: list[tuple[Point, Point]] = Field(
+        default_factory=list, description="Extra internal walls, each [[x1, y1], [x2, y2]] (any shape)."
+    )
+
+    @model_validator(mode="after")
+    def _custom_needs_vertices(self):
+        if self.shape == "custom" and (self.vertices is None or len(self.vertices) < 3):
+            raise ValueError("shape = 'custom' needs vertices: at least 3 corners [[x, y], ...]")
+        if self.shape != "custom" and self.vertices is not None:
+            raise ValueError(f"vertices are for shape = 'custom'; shape {self.shape!r} makes its own")
+        if self.shape == "two_compartments" and self.door_width >= self.size:
+            raise ValueError("door_width must be smaller than size (the wall's length)")
+        if self.velocity_input != "displacement":
+            raise ValueError("velocity_input must be 'displacement' in a polygonal arena")
+        return self

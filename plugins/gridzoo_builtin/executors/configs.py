@@ -13,7 +13,8 @@ class LocalConfig(ComponentConfig):
     workers: int = Field(1, ge=1, description="Runs at a time (worker processes); 1 runs them in this process.")
     threads_per_worker: int | None = Field(
         None, ge=1, description="Torch threads per worker; default: the machine's cores divided among the workers "
-        "(oversubscribing a small machine slows every run down several-fold)."
+        "less the machine's load (oversubscribing a small machine slows every run down several-fold); see "
+        "gridzoo.threads."
     )
 
 

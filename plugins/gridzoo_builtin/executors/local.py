@@ -54,10 +54,15 @@ class LocalExecutor(Executor):
     config: LocalConfig
 
     def threads(self) -> int:
-        return self.config.threads_per_worker or max(1, (os.cpu_count() or 1) // self.config.workers)
+        from gridzoo.threads import choose_threads
+
+        return self.config.threads_per_worker or max(1, choose_threads() // self.config.workers)
 
     def run(self, task: Task, items: Sequence[str], on_result: Callable[[str, dict], None]) -> None:
         if self.config.workers == 1:
+            from gridzoo.threads import apply_threads
+
+            apply_threads(self.threads())
             for item in items:
                 on_result(item, task(item))
             return

@@ -18,7 +18,7 @@ class DecodingErrorConfig(ComponentConfig):
 
 class GridCellsConfig(ComponentConfig):
     layer: str | None = Field(None, description="Layer to score; default: the architecture's scored layer.")
-    bins: int = Field(44, ge=5, description="Bins per side of the rate maps (NFL: 44 of 5 cm; also 20, 32).")
+    bins: int = Field(44, ge=5, le=256, description="Bins per side of the rate maps (NFL: 44 of 5 cm; also 20, 32).")
     smoothing: float = Field(0.0, ge=0, description="Gaussian smoothing of rate maps, in bins (0: none).")
     variant: Literal["mean_diff", "min_max"] = Field(
         "min_max",
@@ -30,24 +30,75 @@ class GridCellsConfig(ComponentConfig):
     )
     units: int | None = Field(None, gt=0, description="Score only the first N units of the layer (all if unset).")
     thresholds: tuple[float, ...] = Field((0.3, 0.8, 1.15), description="Fixed score_60 thresholds to report.")
-    null: Literal["both", "untrained", "shuffled", "none"] = Field(
-        "both", description="Null baselines: the untrained network of the same seed, shuffled rate maps, or both."
+    nulls: tuple[Literal["shift", "untrained", "bins"], ...] = Field(
+        ("shift", "untrained"),
+        description="Per-unit nulls whose 95th percentile (null_quantile) is the unit threshold: 'shift' (activity "
+        "shifted in time against position), 'untrained' (the untrained network of the run's seed), 'bins' (rate-map "
+        "bins permuted; nearly trivial for smooth maps). The threshold is the largest of them.",
     )
-    null_quantile: float = Field(0.95, gt=0, lt=1, description="Quantile of the null scores used as a threshold.")
-    seed: int = Field(0, ge=0, description="Seed of the spatial shuffles.")
+    null_quantile: float = Field(0.95, gt=0, lt=1, description="Quantile of the per-unit null scores used as a threshold.")
+    shift_repeats: int = Field(5, ge=1, description="Temporal shifts per unit in the 'shift' null.")
+    shift_min_lag: int = Field(10, ge=1, description="Smallest shift, in analysis trajectories (of seq_len steps).")
+    best_unit_null_seeds: int = Field(
+        19, ge=0, description="Untrained networks (other weight seeds) whose best units form the best-unit null: a run "
+        "has grid-like units when its best unit beats all of them (p <= 1/(n+1); 19 gives p <= 0.05). 0: off."
+    )
+    seed: int = Field(0, ge=0, description="Seed of the shuffles and shifts.")
     grid_threshold: float = Field(
-        0.3, description="Units count as grid cells (for periods and modules) above max(null threshold, this)."
+        0.3, description="Units count as grid cells (for periods, fields and modules) above max(unit null, this)."
     )
-    module_tolerance: float = Field(0.2, gt=0, description="Log-period distance that separates modules (~20 %).")
-    module_orientation_weight: float = Field(
-        0.0, ge=0, description="Weight of orientation (per degree) against log-period when clustering; 0: period only "
-        "(orientation from a few peaks is noisy in small arenas and splits modules)."
-    )
+    field_threshold: float = Field(0.3, gt=0, lt=1, description="A field is where a unit's rate exceeds this fraction of its range.")
+    field_min_bins: int = Field(4, ge=1, description="Smallest field, in bins.")
+    module_gap: float = Field(0.2, gt=0, description="Log-period gap that separates two modules (0.2: 22 % apart).")
     module_min_units: int = Field(3, ge=1, description="A module needs at least this many grid cells...")
     module_min_fraction: float = Field(0.1, ge=0, le=1, description="...and at least this fraction of them.")
-
+    module_stability_sets: int = Field(
+        3, ge=0, description="Independent analysis trajectory sets on which modules are found again; a module count is "
+        "reported only when they all agree (else 'one broad distribution' with its spread). 0: no check, no count."
+    )
+    module_tolerance: float = Field(0.05, gt=0, description="Relative period difference allowed between the sets.")
 
 
 class SpatialInformationConfig(ComponentConfig):
     layer: str | None = Field(None, description="Layer to analyse; default: the architecture's scored layer.")
     bins: int = Field(44, ge=2, description="Bins per side of the rate maps.")
+
+
+class RobustnessConfig(ComponentConfig):
+    noise_layer: str | None = Field(
+        None, description="Layer that receives the noise at every step; default: the recurrent state (its noise "
+        "propagates through time)."
+    )
+    noise_levels: tuple[float, ...] = Field(
+        (0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0),
+        description="Noise std as multiples of the layer's activity std (over units and samples, noise-free run).",
+    )
+    ablation_layer: str | None = Field(None, description="Layer whose units are silenced; default: the scored layer.")
+    ablation_fractions: tuple[float, ...] = Field(
+        (0.0, 0.05, 0.1, 0.25, 0.5), description="Fractions of the active units to silence."
+    )
+    ablation_orders: tuple[Literal["random", "grid_high", "grid_low"], ...] = Field(
+        ("random", "grid_high", "grid_low"),
+        description="Which units go first: at random, highest 60° grid score first (as Banino et al. ablated "
+        "grid-like units), lowest first.",
+    )
+    random_repeats: int = Field(5, ge=1, description="Random unit sets (and noise draws) averaged per point.")
+    bins: int = Field(44, ge=5, le=256, description="Bins of the rate maps that rank units by grid score.")
+    variant: Literal["mean_diff", "min_max"] = Field("min_max", description="60° score used to rank units.")
+    seed: int = Field(0, ge=0, description="Seed of the noise and of the random unit sets.")
+
+
+class GridCells3DConfig(ComponentConfig):
+    layer: str | None = Field(None, description="Layer to score; default: the architecture's scored layer.")
+    bins: int = Field(16, ge=5, le=64, description="Voxels per side of the 3-D rate maps.")
+    smoothing: float = Field(1.0, ge=0, description="Gaussian smoothing of the rate maps, in voxels.")
+    units: int | None = Field(None, gt=0, description="Score only the first N units of the layer (all if unset).")
+    field_threshold: float = Field(0.3, gt=0, lt=1, description="A field is where a unit's rate exceeds this fraction of its range.")
+    field_min_bins: int = Field(4, ge=1, description="Smallest field, in voxels.")
+    null_quantile: float = Field(0.95, gt=0, lt=1, description="Quantile of the temporal-shift null used as the unit threshold.")
+    shift_repeats: int = Field(3, ge=1, description="Temporal shifts per unit in the null.")
+    shift_min_lag: int = Field(10, ge=1, description="Smallest shift, in analysis trajectories.")
+    best_unit_null_seeds: int = Field(
+        19, ge=0, description="Untrained networks whose best units form the best-unit null (p <= 1/(n+1)). 0: off."
+    )
+    seed: int = Field(0, ge=0, description="Seed of the shifts.")

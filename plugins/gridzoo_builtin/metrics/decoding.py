@@ -36,12 +36,18 @@ class DecodingError(Metric):
             )
 
     def compute(self, rollout: Rollout) -> dict[str, float]:
-        index = self.config.encoder
+        error = decoding_error_cm(rollout, self.config.encoder)
+        return {} if error is None else {"decoding_error_cm": error}
+
+
+def decoding_error_cm(rollout: Rollout, encoder: int | None = None) -> float | None:
+    """Mean decoding error of a rollout in cm, from ``encoder`` (default: the first that decodes positions);
+    None when no encoder decodes positions."""
+    index = encoder
+    if index is None:
+        index = next((i for i, e in enumerate(rollout.encoders) if e.decodes_position), None)
         if index is None:
-            index = next((i for i, e in enumerate(rollout.encoders) if e.decodes_position), None)
-            if index is None:
-                return {}
-        encoder = rollout.encoders[index]
-        decoded = encoder.decode(rollout.outputs[index])
-        delta = rollout.environment.difference(decoded, rollout.trajectories.position)
-        return {"decoding_error_cm": float(delta.norm(dim=-1).mean() * 100)}
+            return None
+    decoded = rollout.encoders[index].decode(rollout.outputs[index])
+    delta = rollout.environment.difference(decoded, rollout.trajectories.position)
+    return float(delta.norm(dim=-1).mean() * 100)
