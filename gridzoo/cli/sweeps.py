@@ -75,7 +75,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from gridzoo.sweeps.report import FRACTIONS, make_report
 
-    report = make_report(args.dir, args.by, draw=not args.no_figures)
+    report = make_report(args.dir, args.by, draw=not args.no_figures, where=args.where or (), name=args.name)
     table = Table(title=f"sweep report: {escape(args.dir)} (fractions with 95 % intervals)", title_justify="left")
     shown = [name for name, _ in FRACTIONS if name != "path_integrating_relative"]
     for column in (*report.by, "runs", "done/div/fail", *shown, "period (m)"):
@@ -116,5 +116,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("dir", help="a sweep folder")
     p.add_argument("--by", action="append", metavar="AXIS", help="group by this config path (repeatable); "
                    "default: encoder and architecture")
+    p.add_argument("--where", action="append", metavar="PATH=VALUE", help="only the runs whose config has this "
+                   "value (repeatable), e.g. --where encoder=dos")
+    p.add_argument("--name", default="report", help="file name stem of the outputs (default report)")
     p.add_argument("--no-figures", action="store_true")
     p.set_defaults(func=cmd_report)

@@ -159,7 +159,7 @@ def write_runs_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
-def figures(out_dir: Path, report: Report) -> list[Path]:
+def figures(out_dir: Path, report: Report, name: str = "report") -> list[Path]:
     from gridzoo.analysis.figures import _pyplot, _save
 
     plt = _pyplot()
@@ -181,7 +181,7 @@ def figures(out_dir: Path, report: Report) -> list[Path]:
     ax.set_ylabel("fraction of runs (95 % Wilson interval)")
     ax.legend(fontsize=7)
     ax.set_title("Runs that path integrate, and of those, runs with grid-like units", fontsize=9)
-    paths.append(_save(fig, out_dir / "report_fractions.png"))
+    paths.append(_save(fig, out_dir / f"{name}_fractions.png"))
 
     points = [(value_at(r["config"], "encoder.sigma"), (r.get("metrics") or {}).get("period_median_m"),
                arena_width(r["config"])) for r in report.runs
@@ -205,14 +205,14 @@ def figures(out_dir: Path, report: Report) -> list[Path]:
         ax.set_ylabel("median grid period (m)")
         ax.legend(fontsize=7)
         ax.set_title("Grid period against place-cell width", fontsize=9)
-        paths.append(_save(fig, out_dir / "report_period_sigma.png"))
-    best_units = _best_units_figure(out_dir, report, plt, _save)
+        paths.append(_save(fig, out_dir / f"{name}_period_sigma.png"))
+    best_units = _best_units_figure(out_dir, report, plt, _save, name)
     if best_units is not None:
         paths.append(best_units)
     return paths
 
 
-def _best_units_figure(out_dir: Path, report: Report, plt, save) -> Path | None:
+def _best_units_figure(out_dir: Path, report: Report, plt, save, name: str = "report") -> Path | None:
     """Rate maps of the 3 best units of each group's best run (by best-unit score among path integrators)."""
     chosen = []
     for g in report.groups:
@@ -240,16 +240,28 @@ def _best_units_figure(out_dir: Path, report: Report, plt, save) -> Path | None:
             ax.set_title(f"score {data['scores'][col]:.2f}, {len(centres)} fields", fontsize=7)
         axes[row, 0].set_ylabel(label, fontsize=7)
     fig.suptitle("Best units of each group's best run (+: field centres)", fontsize=9)
-    return save(fig, out_dir / "report_best_units.png")
+    return save(fig, out_dir / f"{name}_best_units.png")
 
 
-def make_report(out_dir: str | Path, by: Sequence[str] | None = None, *, draw: bool = True) -> Report:
+def matches(row: dict[str, Any], where: Sequence[str]) -> bool:
+    """Whether a run's config has every ``PATH=VALUE`` of ``where`` (values compared as text)."""
+    for condition in where:
+        path, _, value = condition.partition("=")
+        if str(value_at(row["config"], path.strip())) != value.strip():
+            return False
+    return True
+
+
+def make_report(out_dir: str | Path, by: Sequence[str] | None = None, *, draw: bool = True,
+                where: Sequence[str] = (), name: str = "report") -> Report:
+    """Summarise a sweep folder's runs (those matching every ``where`` condition) per ``by`` group; files are
+    written as ``NAME.csv``, ``NAME_runs.csv`` and ``NAME_*.png`` (``name`` = "report" by default)."""
     out = Path(out_dir)
     by = tuple(by or DEFAULT_BY)
-    rows = collect(out)
+    rows = [r for r in collect(out) if matches(r, where)]
     report = Report(by, summarise(rows, by), rows)
-    report.csv_path = write_csv(out / "report.csv", report.groups, by)
-    report.runs_path = write_runs_csv(out / "runs.csv", rows)
+    report.csv_path = write_csv(out / f"{name}.csv", report.groups, by)
+    report.runs_path = write_runs_csv(out / (f"{name}_runs.csv" if name != "report" else "runs.csv"), rows)
     if draw and report.groups:
-        report.figures = figures(out, report)
+        report.figures = figures(out, report, name)
     return report

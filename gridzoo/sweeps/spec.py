@@ -2,7 +2,8 @@
 
     name = "nfl-mini"
     base = "nfl2022-dos-mini"             # a preset name, or an experiment TOML (relative to this file)
-    seeds = [0, 1, 2]                     # every run is repeated once per seed (training.seed)
+    seeds = [0, 1, 2]                     # every run is repeated once per seed (training.seed), unless its grid
+                                          # lists "training.seed" as an axis of its own
     samples = 50000                       # evaluation positions per run
 
     [set]                                 # applied to every run
@@ -131,7 +132,9 @@ def assignments(spec: SweepSpec) -> list[dict[str, Any]]:
         rng = random.Random(block.seed)
         combos += [{k: d.draw(rng) for k, d in block.axes.items()} for _ in range(block.count)]
     combos = combos or [{}]
-    return [{**combo, "training.seed": seed} for combo in combos for seed in spec.seeds]
+    # A grid that lists "training.seed" itself keeps its own seeds; the others get every seed of the spec.
+    return [combo if "training.seed" in combo else {**combo, "training.seed": seed}
+            for combo in combos for seed in ([None] if "training.seed" in combo else spec.seeds)]
 
 
 def plan(spec: SweepSpec, base: dict[str, Any], source: str = "sweep") -> list[PlannedRun]:
