@@ -19,12 +19,11 @@ import statistics
 import time
 
 import numpy as np
-import torch
 
 from gridzoo.analysis.gridscore import grid_scores
 from gridzoo.config import load_experiment
 from gridzoo.presets import preset_path
-from gridzoo.threads import choose_threads
+from gridzoo.threads import apply_threads, choose_threads
 from gridzoo.training.module import PathIntegrationModule, TrajectoryDataModule
 from gridzoo.training.optimizers import build_optimizer
 
@@ -78,7 +77,7 @@ def main() -> None:
         for name, fn in tasks.items():
             timings = {}
             for threads in (1, 2):
-                torch.set_num_threads(threads)
+                apply_threads(threads)  # torch and the BLAS under NumPy/SciPy
                 timings[threads] = _time(fn, args.rounds)
             print(f"{condition:6s} {name}: 1 thread {timings[1] * 1000:.0f} ms, 2 threads {timings[2] * 1000:.0f} ms "
                   f"({timings[1] / timings[2]:.2f}x); gridzoo chooses {chosen} thread(s) (load "

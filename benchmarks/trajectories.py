@@ -7,6 +7,7 @@ and trajectories with 512 DoS place-cell targets (the reference's ``get_generato
 Interleaved rounds, minimum and median, the machine's load recorded.
 
     python benchmarks/trajectories.py --sorscher ../grid-pattern-formation [--rounds 7] [--device cuda]
+    python benchmarks/trajectories.py --ratinabox     # RatInABox's Agent (gridzoo[ratinabox]) against gridzoo's generator
 
 Goal (issue #14): >= 1x the reference on 1 thread (trajectories alone), >= 10x on a GPU.
 """
@@ -37,9 +38,13 @@ def main() -> None:
     parser.add_argument("--sorscher", help="folder of ganguli-lab/grid-pattern-formation")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--ratinabox", action="store_true", help="time the ratinabox environment's Agent pool instead")
     args = parser.parse_args()
     torch.set_num_threads(1)
     device = torch.device(args.device)
+    if args.ratinabox:
+        ratinabox(args.rounds, device)
+        return
     reference = references.sorscher_generator(references.folder("sorscher", args.sorscher), BATCH, STEPS, CELLS, SIGMA)
     ref_stream = reference.get_generator()
     env = gridzoo.build("environments", "box", width=2.2)
@@ -85,6 +90,31 @@ def main() -> None:
               f"{statistics.median(our_times):.2f}): {min(ref_times) / min(our_times):.2f}x by minima, "
               f"{statistics.median(ref_times) / statistics.median(our_times):.2f}x by medians; load "
               f"{min(loads):.2f}-{max(loads):.2f}")
+
+
+def ratinabox(rounds: int, device: torch.device) -> None:
+    """The ``ratinabox`` environment with RatInABox's Agent: the one-off pool (per agent step) and the windows
+    drawn from it afterwards, against gridzoo's own generator in the same arena (per batch)."""
+    square = {"boundary": [[0, 0], [2.2, 0], [2.2, 2.2], [0, 2.2]]}
+    paths, steps = 8, 2000
+    pool_env = gridzoo.build("environments", "ratinabox", environment=square, motion="ratinabox",
+                             pool_paths=paths, pool_steps=steps)
+    native = gridzoo.build("environments", "ratinabox", environment=square, motion="gridzoo")
+    start = time.perf_counter()
+    pool_env.sample(1, 2, generator=generator(0, 2, 0), device=device)  # walks the pool
+    pool_s = time.perf_counter() - start
+    windows, ours = [], []
+    for r in range(rounds):
+        for target, env in ((windows, pool_env), (ours, native)):
+            start = time.perf_counter()
+            for i in range(BATCHES):
+                env.sample(BATCH, STEPS, generator=generator(r, 2, i, device=device), device=device)
+            target.append((time.perf_counter() - start) / BATCHES * 1000)
+    per_native = min(ours) / (BATCH * STEPS) * 1000
+    print(f"RatInABox pool: {paths} agents x {steps} steps in {pool_s:.2f} s = {pool_s / (paths * steps) * 1000:.3f} ms "
+          f"per agent step; gridzoo's generator: {per_native:.2f} us per position ({pool_s / (paths * steps) * 1e6 / per_native:.0f}x); "
+          f"afterwards, windows {min(windows):.2f} ms/batch (median {statistics.median(windows):.2f}) against gridzoo "
+          f"{min(ours):.2f} ms (median {statistics.median(ours):.2f}), {BATCH} x {STEPS}; load {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ with 2 threads than with 1 on a loaded 2-core machine. So gridzoo never leaves t
 - the sweep executor's workers divide the cores among themselves (``threads_per_worker``).
 
 The count is set once, when a command starts (before torch's pool spins up), for training, evaluation and scoring
-alike; ``gridzoo`` commands report it with ``--verbose``.
+alike, in torch and in the BLAS under NumPy and SciPy; ``gridzoo`` commands report it with ``--verbose``.
 """
 
 from __future__ import annotations
@@ -72,10 +72,14 @@ def busy_cores(interval: float = 0.2) -> float:
 
 
 def apply_threads(count: int) -> int:
-    """Set torch's intra-op thread count (and OpenMP's, for libraries started later) to ``count``."""
+    """Set torch's intra-op thread count, the BLAS that NumPy and SciPy use (through threadpoolctl: it is already
+    loaded, so an environment variable would come too late) and OpenMP's for libraries started later, to
+    ``count``."""
     import torch
+    from threadpoolctl import threadpool_limits
 
     os.environ["OMP_NUM_THREADS"] = str(count)
     if torch.get_num_threads() != count:
         torch.set_num_threads(count)
+    threadpool_limits(limits=count, user_api="blas")
     return count

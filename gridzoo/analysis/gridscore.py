@@ -28,7 +28,9 @@ import numpy as np
 import scipy.fft
 import scipy.ndimage as ndi
 import scipy.sparse as sp
-import torch
+
+from gridzoo.allocator import keep_freed_memory
+from gridzoo.analysis.autocorrelation import window_sums
 
 ANGLES = (30, 45, 60, 90, 120, 135, 150)
 #: The reference rings: inner radius 0.2, outer radii linspace(0.4, 1.0, 10), as fractions of the bin count.
@@ -58,17 +60,21 @@ class GridScores:
 SMALL_WINDOW = 16
 
 
-@lru_cache(maxsize=16)
-def _small_windows(n: int) -> tuple[tuple[int, int, slice, slice, slice, slice], ...]:
-    """(row, column, a's rows, a's columns, b's rows, b's columns) of every lag with a window under SMALL_WINDOW."""
-    found = []
-    for ly in range(-(n - 1), n):
+@lru_cache(maxsize=32)
+def _small_windows(n: int, upper: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The lags whose window has under SMALL_WINDOW bins (only those with Ly >= 0 if ``upper``), as flat indices
+    for one vectorised direct sum: every product's bin in a (I) and in b (J), grouped by lag (group starts), and
+    each lag's flat place in the (2N-1)² autocorrelogram."""
+    first, second, starts, places = [], [], [], []
+    grid = np.arange(n * n).reshape(n, n)
+    for ly in range(0 if upper else -(n - 1), n):
         for lx in range(-(n - 1), n):
             if (n - abs(ly)) * (n - abs(lx)) < SMALL_WINDOW:
-                found.append((ly + n - 1, lx + n - 1,
-                              slice(max(0, -ly), n - max(0, ly)), slice(max(0, -lx), n - max(0, lx)),
-                              slice(max(0, ly), n - max(0, -ly)), slice(max(0, lx), n - max(0, -lx))))
-    return tuple(found)
+                starts.append(sum(len(f) for f in first))
+                places.append((ly + n - 1) * (2 * n - 1) + lx + n - 1)
+                first.append(grid[max(0, -ly):n - max(0, ly), max(0, -lx):n - max(0, lx)].ravel())
+                second.append(grid[max(0, ly):n - max(0, -ly), max(0, lx):n - max(0, -lx)].ravel())
+    return np.concatenate(first), np.concatenate(second), np.asarray(starts), np.asarray(places)
 
 
 def _cross_sums(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -91,55 +97,51 @@ def _cross_sums(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     # lag L sits at index L mod size: put lags -(n-1)..(n-1) in order
     order = np.r_[size - (n - 1):size, 0:n]
     out = circular[:, order][:, :, order]
-    for row, col, ar, ac, br, bc in _small_windows(n):
-        out[:, row, col] = np.einsum("uij,uij->u", a[:, ar, ac], b[:, br, bc])
+    # An autocorrelation is point-symmetric: sum the lags with Ly >= 0 and write each at L and -L.
+    first, second, starts, places = _small_windows(n, upper=b is a)
+    products = a.reshape(units, -1)[:, first] * b.reshape(units, -1)[:, second]
+    sums = np.add.reduceat(products, starts, axis=1)
+    rows, cols = np.divmod(places, full)
+    out[:, rows, cols] = sums
+    if b is a:
+        out[:, full - 1 - rows, full - 1 - cols] = sums
     return out
 
 
-def _autocorr(x: torch.Tensor) -> torch.Tensor:
-    array = x.numpy()
-    return torch.from_numpy(_cross_sums(array, array))
-
-
-def _box_sums(a: torch.Tensor) -> torch.Tensor:
-    """out[u, L] = Σ a[u, i] over the i for which i and i + L are both inside (the reference's sum against ones).
-
-    Each window is a prefix or a suffix of rows and columns, so it is built from running sums without any
-    subtraction: a one-bin window is that bin exactly, and a window of zeros is exactly zero."""
-
-    def along(x: torch.Tensor, axis: int) -> torch.Tensor:
-        n = x.shape[axis]
-        prefix = torch.cumsum(x, dim=axis)  # prefix[k] = sum of the first k+1
-        suffix = torch.cumsum(x.flip(axis), dim=axis).flip(axis)  # suffix[k] = sum from k on
-        # Lag L >= 0 keeps indices [0, n-L): prefix[n-1-L]; L < 0 keeps [-L, n): suffix[-L].
-        return torch.cat([suffix.narrow(axis, 1, n - 1).flip(axis), prefix.flip(axis)], dim=axis)
-
-    return along(along(a, 2), 1)
-
-
-def autocorrelogram(rate_maps: np.ndarray, nan_policy: NanPolicy = "zero") -> np.ndarray:
-    """Spatial autocorrelogram of each map (U, N, N) -> (U, 2N-1, 2N-1), the reference's Pearson form.
+def autocorrelogram(rate_maps: np.ndarray, nan_policy: NanPolicy = "zero", out: np.ndarray | None = None) -> np.ndarray:
+    """Spatial autocorrelogram of each map (U, N, N) -> (U, 2N-1, 2N-1), the reference's Pearson form (written
+    into ``out`` when given).
 
     ``nan_policy="zero"`` treats unvisited (NaN) bins as zeros, as the reference does; ``"exclude"`` leaves them
     out of every window's statistics."""
     maps = np.asarray(rate_maps, dtype=np.float64)
     visited = ~np.isnan(maps)
     x = np.where(visited, maps, 0.0)
+    units, n_bins, _ = x.shape
     if nan_policy == "zero":
         xx = _cross_sums(x, x)
-        s1 = _window_sums(x)
-        q1 = _window_sums(x * x)
-        n = _window_counts(x.shape[1])
+        s1, q1 = np.split(window_sums(np.concatenate([x, x * x])), 2)
+        n = _window_counts(n_bins)
     elif nan_policy == "exclude":
         mask = visited.astype(np.float64)
         xx = _cross_sums(x, x)
         s1 = _cross_sums(x, mask)
         q1 = _cross_sums(x * x, mask)
-        n = _cross_sums(mask, mask)
+        n = np.rint(_cross_sums(mask, mask))  # counts of bins: integers (the FFT's rounding noise would make an
+        # empty window's count 1e-16 instead of 0)
     else:
         raise ValueError(f"nan_policy must be 'zero' or 'exclude', got {nan_policy!r}")
-    # Σ x[i+L] over a window is the mirror image of Σ x[i] (and n(L) = n(-L)): the second map's statistics are the
-    # first's flipped, so each is computed once.
+    # The autocorrelogram is point-symmetric (lag -L pairs the same bins as L), so the correlations are computed
+    # for the lags with Ly >= 0 and mirrored. Σ x[i+L] over a window is Σ x[i] over the window of -L: the second
+    # map's statistics are the first's mirrored, so each is computed once.
+    h = n_bins - 1
+
+    def upper(a: np.ndarray) -> np.ndarray:  # lags with Ly >= 0
+        return a[:, h:]
+
+    def mirrored(a: np.ndarray) -> np.ndarray:  # the same lags' negatives
+        return a[:, h::-1, ::-1]
+
     with np.errstate(invalid="ignore", divide="ignore"):
         inv = 1.0 / n
         m1 = s1 * inv
@@ -147,12 +149,15 @@ def autocorrelogram(rate_maps: np.ndarray, nan_policy: NanPolicy = "zero") -> np
         var1 = e1 - m1 * m1
         flat = var1 <= 1e-12 * np.abs(e1)  # a window of (numerically) zero variance
         np.clip(var1, 0, None, out=var1)
-        covar = xx * inv
-        covar -= m1 * m1[:, ::-1, ::-1]
-        coef = covar / np.sqrt(var1 * var1[:, ::-1, ::-1])
+        covar = upper(xx) * upper(inv)
+        covar -= upper(m1) * mirrored(m1)
+        half = covar / np.sqrt(upper(var1) * mirrored(var1))
     # No defined correlation there: 0, as the reference's NaN → 0.
-    degenerate = flat | flat[:, ::-1, ::-1] | ~np.isfinite(coef) | (n == 0)
-    coef[degenerate] = 0.0
+    degenerate = upper(flat) | mirrored(flat) | ~np.isfinite(half) | (upper(n) == 0)
+    half[degenerate] = 0.0
+    coef = np.empty((units, 2 * n_bins - 1, 2 * n_bins - 1)) if out is None else out
+    coef[:, h:] = half
+    coef[:, :h] = half[:, :0:-1, ::-1]
     return coef
 
 
@@ -161,22 +166,6 @@ def _window_counts(n_bins: int) -> np.ndarray:
     """Bins in each lag's window (1, 2N-1, 2N-1): the same for every map of a size."""
     counts = np.minimum(np.arange(1, 2 * n_bins), np.arange(2 * n_bins - 1, 0, -1)).astype(np.float64)
     return (counts[:, None] * counts[None, :])[None]
-
-
-def _window_sums(x: np.ndarray) -> np.ndarray:
-    """out[u, L] = Σ x[u, i] over the i for which i and i + L are both inside (the reference's sum against ones).
-
-    Each window is a prefix or a suffix of rows and columns, so it is built from running sums without any
-    subtraction: a one-bin window is that bin exactly, and a window of zeros is exactly zero."""
-    out = x
-    for axis in (1, 2):
-        n = out.shape[axis]
-        prefix = np.cumsum(out, axis=axis)
-        suffix = np.cumsum(np.flip(out, axis), axis=axis)  # suffix from the end: reversed order
-        # lag L >= 0 keeps [0, n-L): prefix[n-1-L] (flip of prefix); L < 0 keeps [-L, n): suffix from -L, which
-        # in the reversed cumulative sum is entry n-1+L: lags -(n-1)..-1 are its entries 0..n-2.
-        out = np.concatenate([np.take(suffix, np.arange(n - 1), axis=axis), np.flip(prefix, axis)], axis=axis)
-    return out
 
 
 # --- rotation ----------------------------------------------------------------------------------------
@@ -217,10 +206,22 @@ def rotate_stack(images: np.ndarray, angle: float) -> np.ndarray:
     return rotate_coefficients(coeffs, angle)
 
 
-def spline_coefficients(images: np.ndarray) -> np.ndarray:
-    """Cubic-spline prefilter of every image, as ``scipy.ndimage.rotate`` applies it (computed once per stack)."""
-    out = ndi.spline_filter1d(images, 3, axis=1, mode="constant", output=np.float64)
-    return ndi.spline_filter1d(out, 3, axis=2, mode="constant", output=np.float64)
+def spline_coefficients(images: np.ndarray, point_symmetric: bool = False) -> np.ndarray:
+    """Cubic-spline prefilter of every image, as ``scipy.ndimage.rotate`` applies it (computed once per stack).
+
+    ``point_symmetric``: the images equal themselves rotated by 180° (autocorrelograms do), and so do their
+    coefficients (the filter commutes with reversal): each pass filters half the lines and mirrors the rest."""
+    if not point_symmetric:
+        out = ndi.spline_filter1d(images, 3, axis=1, mode="constant", output=np.float64)
+        return ndi.spline_filter1d(out, 3, axis=2, mode="constant", output=np.float64)
+    h = (images.shape[1] - 1) // 2
+    columns = np.empty(images.shape)
+    ndi.spline_filter1d(images[:, :, :h + 1], 3, axis=1, mode="constant", output=columns[:, :, :h + 1])
+    columns[:, :, h + 1:] = columns[:, ::-1, h - 1::-1]
+    out = np.empty(images.shape)
+    ndi.spline_filter1d(columns[:, :h + 1], 3, axis=2, mode="constant", output=out[:, :h + 1])
+    out[:, h + 1:] = out[:, h - 1::-1, ::-1]
+    return out
 
 
 def rotate_coefficients(coeffs: np.ndarray, angle: float) -> np.ndarray:
@@ -240,13 +241,17 @@ def ring_masks(n_bins: int, rings=REFERENCE_RINGS) -> np.ndarray:
     return np.stack([(radius <= outer * n_bins) & ~(radius <= inner * n_bins) for inner, outer in rings])
 
 
+#: Bytes of autocorrelograms per chunk of units (see grid_scores).
+CHUNK_BYTES = 1_000_000
+
+
 def grid_scores(
     rate_maps: np.ndarray,
     *,
     variant: Variant = "mean_diff",
     nan_policy: NanPolicy = "zero",
     rings=REFERENCE_RINGS,
-    chunk: int = 128,
+    chunk: int | None = None,
 ) -> GridScores:
     """60° and 90° grid scores of every rate map (U, N, N), each the best over ``rings``.
 
@@ -255,14 +260,22 @@ def grid_scores(
     The 90° score is r90 − (r45 + r135)/2 in both."""
     if variant not in ("mean_diff", "min_max"):
         raise ValueError(f"variant must be 'mean_diff' or 'min_max', got {variant!r}")
+    keep_freed_memory()  # the chunks' temporaries are reused, not faulted in again (gridzoo.allocator)
     maps = np.asarray(rate_maps, dtype=np.float64)
     units, n_bins, _ = maps.shape
-    masks = ring_masks(n_bins, rings).reshape(len(rings), -1).astype(np.float64)  # (K, P)
-    area = masks.sum(1)  # (K,)
     ring_array = np.asarray(rings, dtype=np.float64)
-    parts = [_score_chunk(maps[i : i + chunk], masks, area, variant, nan_policy, rings) for i in range(0, units, chunk)]
-    s60, s90, i60, i90, sac = (np.concatenate(p) for p in zip(*parts)) if parts else [np.empty(0)] * 5
-    return GridScores(s60, s90, ring_array[i60.astype(int)], ring_array[i90.astype(int)], sac, variant, nan_policy)
+    if chunk is None:
+        # Units per chunk so that one chunk's autocorrelograms take about 1 MB: the dozen intermediate arrays then
+        # stay in the CPU's caches (measured: 1.4-1.8x faster than 128 units at 20 and 44 bins).
+        chunk = 2 ** max(3, int(np.log2(CHUNK_BYTES / ((2 * n_bins - 1) ** 2 * 8))))
+    # Results are written into arrays made once: concatenating chunks' autocorrelograms would copy them again.
+    sac = np.empty((units, 2 * n_bins - 1, 2 * n_bins - 1))
+    s60, s90 = np.empty(units), np.empty(units)
+    i60, i90 = np.empty(units, dtype=np.int64), np.empty(units, dtype=np.int64)
+    for start in range(0, units, chunk):
+        part = slice(start, start + chunk)
+        s60[part], s90[part], i60[part], i90[part] = _score_chunk(maps[part], variant, nan_policy, rings, sac[part])
+    return GridScores(s60, s90, ring_array[i60], ring_array[i90], sac, variant, nan_policy)
 
 
 @lru_cache(maxsize=16)
@@ -287,13 +300,14 @@ def _ring_operators(n_bins: int, rings) -> tuple[np.ndarray, np.ndarray, sp.csr_
     return annulus, indicator, stacked, indicator.sum(axis=1)
 
 
-def _score_chunk(maps, masks, area, variant, nan_policy, rings=REFERENCE_RINGS):
-    sac = autocorrelogram(maps, nan_policy)
+def _score_chunk(maps, variant, nan_policy, rings, sac):
+    """Scores of a chunk of maps; their autocorrelograms are written into ``sac``."""
+    autocorrelogram(maps, nan_policy, out=sac)
     units, size, _ = sac.shape
     n_bins = (size + 1) // 2
     annulus, indicator, rotations, ring_area = _ring_operators(n_bins, tuple(map(tuple, rings)))
     count, angles = len(annulus), len(ANGLES)
-    coeffs = spline_coefficients(sac).reshape(units, -1).T  # (P, U): pixel-major for the sparse product
+    coeffs = spline_coefficients(sac, point_symmetric=True).reshape(units, -1).T  # (P, U): pixel-major
     rotated = rotations @ np.ascontiguousarray(coeffs)  # (A·7, U): every angle's rotation on the annulus
     values = np.ascontiguousarray(sac.reshape(units, -1)[:, annulus].T)  # (A, U)
     in_ring = indicator @ values  # (K, U)
@@ -314,4 +328,4 @@ def _score_chunk(maps, masks, area, variant, nan_policy, rings=REFERENCE_RINGS):
     s90 = c[90] - (c[45] + c[135]) / 2
     best60, best90 = s60.argmax(1), s90.argmax(1)
     rows = np.arange(units)
-    return s60[rows, best60], s90[rows, best90], best60, best90, sac
+    return s60[rows, best60], s90[rows, best90], best60, best90

@@ -1,0 +1,37 @@
+"""glibc's allocator, told to keep the memory that vectorised analysis frees, on purpose.
+
+Scoring thousands of units works chunk by chunk through a few dozen temporary arrays of about 1 MB each. glibc's
+defaults hand such blocks straight back to the kernel when they are freed (``mmap`` above 128 kB, heap trimmed
+above 128 kB free) and every new one is faulted in again page by page: measured on the 2-core development machine,
+that made grid scoring at 20 bins 2.3x slower (0.64 s against 0.28 s for 4096 units). Raising the two thresholds
+keeps up to a few tens of MB for reuse instead. It is process-wide and only changes how much freed memory the
+process holds on to; it does nothing where the C library is not glibc.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import sys
+
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+_applied: bool | None = None
+
+
+def keep_freed_memory(trim_mb: int = 64, mmap_mb: int = 16) -> bool:
+    """Once per process: heap blocks under ``mmap_mb`` MB come from the heap and up to ``trim_mb`` MB of free heap
+    is kept. Returns whether glibc accepted the settings."""
+    global _applied
+    if _applied is not None:
+        return _applied
+    _applied = False
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            mallopt = libc.mallopt
+        except (OSError, AttributeError):  # musl or another C library: nothing to tune
+            return _applied
+        mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+        _applied = bool(mallopt(M_MMAP_THRESHOLD, mmap_mb << 20)) and bool(mallopt(M_TRIM_THRESHOLD, trim_mb << 20))
+    return _applied
