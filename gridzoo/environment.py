@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, fields
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -107,6 +108,12 @@ class Environment(Component, ABC):
         self, batch_size: int, seq_len: int, *, generator: torch.Generator, device: torch.device | str = "cpu"
     ) -> Trajectories:
         """A batch of trajectories, generated on ``device``."""
+
+    @property
+    def walls(self) -> np.ndarray:
+        """The arena's walls as line segments (S, 2, 2) in metres, for figures: empty for an arena that is its
+        bounding box (the map's edge is the wall); boundary edges, internal walls and holes' edges otherwise."""
+        return np.empty((0, 2, 2), dtype=np.float32)
 
     def sample_positions(
         self, n: int, *, generator: torch.Generator, device: torch.device | str = "cpu"

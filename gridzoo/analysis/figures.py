@@ -30,11 +30,11 @@ def _save(fig, path: Path) -> Path:
 
 def top_units(
     maps: RateMaps, scores: GridScores, path: Path, count: int = 8, title: str = "", among: np.ndarray | None = None,
-    fields: Mapping[int, np.ndarray] | None = None,
+    fields: Mapping[int, np.ndarray] | None = None, walls: np.ndarray | None = None,
 ) -> Path:
     """The ``count`` best units by 60° score (of those in ``among``, e.g. the active ones): rate map (top, with
-    its field centres marked when ``fields`` gives them) above the autocorrelogram with the ring that gave the
-    best score (bottom)."""
+    its field centres marked when ``fields`` gives them and the arena's ``walls`` (S, 2, 2) drawn in black;
+    unvisited bins are left blank) above the autocorrelogram with the ring that gave the best score (bottom)."""
     plt = _pyplot()
     candidates = np.flatnonzero(among) if among is not None else np.arange(len(scores.score_60))
     if len(candidates) == 0:
@@ -47,6 +47,11 @@ def top_units(
         top, bottom = axes[0, col], axes[1, col]
         # maps are [x, y]: transpose so that x runs left to right and y bottom to top.
         top.imshow(maps.maps[unit].T, origin="lower", cmap="jet", extent=(b.xmin, b.xmax, b.ymin, b.ymax))
+        if walls is not None and len(walls):
+            for (x0, y0), (x1, y1) in np.asarray(walls):
+                top.plot([x0, x1], [y0, y1], color="black", lw=1.5, solid_capstyle="butt")
+            top.set_xlim(b.xmin, b.xmax)
+            top.set_ylim(b.ymin, b.ymax)
         label = f"unit {unit}\nscore {scores.score_60[unit]:.2f}"
         if fields is not None and unit in fields:
             centres = fields[unit]

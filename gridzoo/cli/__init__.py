@@ -14,7 +14,7 @@ from typing import NoReturn, Sequence
 from rich.markup import escape
 
 from gridzoo import __version__
-from gridzoo.cli import components, evaluation, failures, sweeps, training, zoo
+from gridzoo.cli import components, evaluation, failures, site, sweeps, training, zoo
 from gridzoo.cli.console import err
 from gridzoo.errors import GridzooError, TrainingDiverged, TrainingInterrupted
 
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(prog="gridzoo", description="Train, compare and share deep-network models of grid cells.")
     parser.add_argument("--version", action="version", version=f"gridzoo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=ArgumentParser)
-    for group in (components, training, evaluation, zoo, sweeps):
+    for group in (components, training, evaluation, zoo, sweeps, site):
         group.register(sub)
     return parser
 

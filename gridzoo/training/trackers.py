@@ -12,6 +12,7 @@ group and the MLflow experiment are the sweep's name.
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,13 @@ class Trackers:
             elif tracker == "mlflow":
                 from pytorch_lightning.loggers import MLFlowLogger
 
-                uri = cfg.mlflow_tracking_uri or (run_dir.parent.resolve() / "mlruns").as_uri()
+                uri = cfg.mlflow_tracking_uri
+                if uri is None:
+                    # A file store beside the runs needs no server or database driver (mlflow-skinny has
+                    # none); MLflow 3 keeps it only behind this opt-in. Set mlflow_tracking_uri to
+                    # "sqlite:///path/mlflow.db" (full mlflow) for the database backend.
+                    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+                    uri = (run_dir.parent.resolve() / "mlruns").as_uri()
                 self.loggers.append(MLFlowLogger(experiment_name=cfg.group or cfg.project, run_name=name,
                                                  tracking_uri=uri))
             elif tracker == "wandb":

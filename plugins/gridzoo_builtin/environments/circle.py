@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from gridzoo.environment import Bounds
@@ -24,6 +25,13 @@ class CircleEnvironment(RandomWalkEnvironment):
     def bounds(self) -> Bounds:
         r = self.config.radius
         return Bounds(-r, r, -r, r)
+
+    @property
+    def walls(self) -> np.ndarray:
+        """The circle drawn as 128 segments (for figures only; the motion model uses the exact circle)."""
+        angle = np.linspace(0, 2 * np.pi, 129)
+        ring = self.config.radius * np.stack([np.cos(angle), np.sin(angle)], axis=-1).astype(np.float32)
+        return np.stack([ring[:-1], ring[1:]], axis=1)
 
     def contains(self, position: torch.Tensor) -> torch.Tensor:
         return position.norm(dim=-1) <= self.config.radius * (1 + 1e-6)

@@ -82,6 +82,9 @@ class PolygonConfig(MotionModel):
     walls: list[tuple[Point, Point]] = Field(
         default_factory=list, description="Extra internal walls, each [[x1, y1], [x2, y2]] (any shape)."
     )
+    holes: list[list[Point]] = Field(
+        default_factory=list, description="Obstacles: polygons [[x, y], ...] inside the arena that the animal walks around."
+    )
 
     @model_validator(mode="after")
     def _custom_needs_vertices(self):
@@ -93,4 +96,29 @@ class PolygonConfig(MotionModel):
             raise ValueError("door_width must be smaller than size (the wall's length)")
         if self.velocity_input != "displacement":
             raise ValueError("velocity_input must be 'displacement' in a polygonal arena")
+        return self
+
+
+class RatInABoxConfig(MotionModel):
+    """An arena built from a RatInABox Environment, optionally with RatInABox's own motion model."""
+
+    environment: dict = Field(
+        default_factory=dict, description="Parameters of a RatInABox Environment (boundary, walls, holes, scale, aspect), "
+        "as you would pass them to ratinabox.Environment.Environment(params=...)."
+    )
+    motion: Literal["gridzoo", "ratinabox"] = Field(
+        "gridzoo", description="'gridzoo': gridzoo's motion model against the arena's walls; 'ratinabox': RatInABox's "
+        "Agent, run once into a pool of paths from which each batch takes random windows."
+    )
+    agent: dict = Field(default_factory=dict, description="Parameters of the RatInABox Agent (its dt is this config's dt).")
+    pool_paths: int = Field(32, ge=1, description="'ratinabox' motion: paths in the pool.")
+    pool_steps: int = Field(5000, ge=2, description="'ratinabox' motion: steps per path.")
+    pool_seed: int = Field(0, ge=0, description="'ratinabox' motion: NumPy seed of RatInABox's random numbers.")
+
+    @model_validator(mode="after")
+    def _planar(self):
+        if str(self.environment.get("dimensionality", "2D")) != "2D":
+            raise ValueError("environment.dimensionality must be '2D' (gridzoo's 3-D volumes are the cube)")
+        if self.velocity_input != "displacement":
+            raise ValueError("velocity_input must be 'displacement' for a RatInABox arena")
         return self

@@ -66,12 +66,18 @@ class PolygonEnvironment(RandomWalkEnvironment):
         return _shape(self.config)[0]
 
     @cached_property
+    def holes(self) -> list[np.ndarray]:
+        return [np.asarray(h, dtype=np.float32) for h in getattr(self.config, "holes", [])]
+
+    @cached_property
     def wall_segments(self) -> np.ndarray:
-        """Every wall as a segment (S, 2, 2): the boundary's edges, then the internal walls."""
-        vertices, walls = _shape(self.config)
-        edges = np.stack([vertices, np.roll(vertices, -1, axis=0)], axis=1)
-        inner = np.asarray(walls, dtype=np.float32).reshape(-1, 2, 2)
-        return np.concatenate([edges, inner]).astype(np.float32)
+        """Every wall as a segment (S, 2, 2): the boundary's edges, the internal walls, the holes' edges."""
+        _, walls = _shape(self.config)
+        return _segments(self.vertices, walls, self.holes)
+
+    @property
+    def walls(self) -> np.ndarray:
+        return self.wall_segments
 
     @property
     def bounds(self) -> Bounds:
@@ -88,8 +94,11 @@ class PolygonEnvironment(RandomWalkEnvironment):
         return cache[key]
 
     def contains(self, position: torch.Tensor) -> torch.Tensor:
-        return torch.as_tensor(_inside(position.detach().cpu().numpy().reshape(-1, 2), self.vertices),
-                               device=position.device).reshape(position.shape[:-1])
+        points = position.detach().cpu().numpy().reshape(-1, 2)
+        inside = _inside(points, self.vertices)
+        for hole in self.holes:
+            inside &= ~_inside(points, hole)
+        return torch.as_tensor(inside, device=position.device).reshape(position.shape[:-1])
 
     def sample_positions(self, n: int, *, generator: torch.Generator, device="cpu") -> torch.Tensor:
         b = self.bounds
@@ -140,7 +149,19 @@ class PolygonEnvironment(RandomWalkEnvironment):
         stop = old + u[rows, first][:, None] * (new - old) + back
         result = xp.where(blocked[:, None], stop, new)
         # A step that grazes a corner can pass between two segments' ends; the boundary test catches it.
-        return xp.where(_inside(result, self._boundary(xp, old), xp)[:, None], result, old)
+        inside = _inside(result, self._boundary(xp, old), xp)
+        for hole in self._hole_arrays(xp, old):
+            inside = inside & ~_inside(result, hole, xp)
+        return xp.where(inside[:, None], result, old)
+
+    def _hole_arrays(self, xp: ModuleType, like: Any):
+        if xp is np or not self.holes:
+            return self.holes
+        cache = self.__dict__.setdefault("_holes_on", {})
+        key = str(like.device)
+        if key not in cache:
+            cache[key] = [torch.as_tensor(h, device=like.device) for h in self.holes]
+        return cache[key]
 
     def _boundary(self, xp: ModuleType, like: Any):
         if xp is np:
@@ -150,6 +171,14 @@ class PolygonEnvironment(RandomWalkEnvironment):
         if key not in cache:
             cache[key] = torch.as_tensor(self.vertices, device=like.device)
         return cache[key]
+
+
+def _segments(vertices: np.ndarray, walls, holes) -> np.ndarray:
+    """Every wall as a segment (S, 2, 2): the boundary's edges, the internal walls, the holes' edges."""
+    parts = [np.stack([vertices, np.roll(vertices, -1, axis=0)], axis=1),
+             np.asarray(walls, dtype=np.float32).reshape(-1, 2, 2)]
+    parts += [np.stack([h, np.roll(h, -1, axis=0)], axis=1) for h in holes]
+    return np.concatenate(parts).astype(np.float32)
 
 
 def _inside(points: Any, vertices: Any, xp: ModuleType = np) -> Any:

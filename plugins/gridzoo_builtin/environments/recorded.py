@@ -62,39 +62,51 @@ class RecordedEnvironment(Environment):
             if "headings" in self._data:
                 head = torch.as_tensor(self._data["headings"], dtype=torch.float32, device=device)
             else:
-                step = torch.diff(pos, dim=1)
-                head = torch.atan2(step[..., 1], step[..., 0])
-                head = torch.cat([head[:, :1], head], dim=1)  # the first position faces the first step
+                head = headings_of(pos)
             self._on_device[key] = (pos, head)
         return self._on_device[key]
 
     def sample(self, batch_size: int, seq_len: int, *, generator: torch.Generator, device="cpu") -> Trajectories:
         device = torch.device(device)
         pos, head = self._tensors(device)
-        n_paths, n_steps = pos.shape[:2]
-        if n_steps < seq_len + 1:
-            raise GridzooError(
-                f"{self.config.path}: recorded paths have {n_steps} positions, but seq_len = {seq_len} needs "
-                f"{seq_len + 1}; shorten training.seq_len"
-            )
-        paths = torch.randint(n_paths, (batch_size,), generator=generator, device=device)
-        starts = torch.randint(n_steps - seq_len, (batch_size,), generator=generator, device=device)
-        index = starts[:, None] + torch.arange(seq_len + 1, device=device)  # (B, T+1)
-        window = pos[paths[:, None], index]  # (B, T+1, 2)
-        headings = head[paths[:, None], index]
-        step = torch.diff(window, dim=1)
-        if self.config.velocity_input == "displacement":
-            velocity = step
-        else:
-            turn = torch.remainder(torch.diff(headings, dim=1) + math.pi, 2 * math.pi) - math.pi
-            velocity = torch.stack([step.norm(dim=-1) / self.dt, torch.sin(turn), torch.cos(turn)], dim=-1)
-        return Trajectories(
-            start_position=window[:, 0],
-            start_heading=headings[:, 0],
-            velocity=velocity,
-            position=window[:, 1:],
-            heading=headings[:, 1:],
+        return sample_windows(pos, head, batch_size, seq_len, generator=generator, device=device,
+                              velocity_input=self.config.velocity_input, dt=self.dt, label=self.config.path)
+
+
+def headings_of(pos: Tensor) -> Tensor:
+    """The direction of each step's displacement (B, T), the first position facing the first step."""
+    step = torch.diff(pos, dim=1)
+    head = torch.atan2(step[..., 1], step[..., 0])
+    return torch.cat([head[:, :1], head], dim=1)
+
+
+def sample_windows(pos: Tensor, head: Tensor, batch_size: int, seq_len: int, *, generator: torch.Generator,
+                   device: torch.device, velocity_input: str, dt: float, label: str) -> Trajectories:
+    """Windows of ``seq_len`` steps from stored paths (n_paths, n_steps, D), paths and starts uniform."""
+    n_paths, n_steps = pos.shape[:2]
+    if n_steps < seq_len + 1:
+        raise GridzooError(
+            f"{label}: stored paths have {n_steps} positions, but seq_len = {seq_len} needs {seq_len + 1}; shorten "
+            "training.seq_len"
         )
+    paths = torch.randint(n_paths, (batch_size,), generator=generator, device=device)
+    starts = torch.randint(n_steps - seq_len, (batch_size,), generator=generator, device=device)
+    index = starts[:, None] + torch.arange(seq_len + 1, device=device)  # (B, T+1)
+    window = pos[paths[:, None], index]  # (B, T+1, D)
+    headings = head[paths[:, None], index]
+    step = torch.diff(window, dim=1)
+    if velocity_input == "displacement":
+        velocity = step
+    else:
+        turn = torch.remainder(torch.diff(headings, dim=1) + math.pi, 2 * math.pi) - math.pi
+        velocity = torch.stack([step.norm(dim=-1) / dt, torch.sin(turn), torch.cos(turn)], dim=-1)
+    return Trajectories(
+        start_position=window[:, 0],
+        start_heading=headings[:, 0],
+        velocity=velocity,
+        position=window[:, 1:],
+        heading=headings[:, 1:],
+    )
 
 
 def _read(path: Path) -> dict[str, np.ndarray]:

@@ -200,7 +200,8 @@ class GridCells(Metric):
             figures.top_units(d["maps"], d["scores"], out_dir / f"top_units_{layer}.png", title=f"layer {layer}: "
                               f"best active units by 60° grid score ({cfg.variant})", among=d["active"],
                               fields={u: find_fields(d["maps"].maps[u], d["maps"].bin_centres, cfg.field_threshold,
-                                                     cfg.field_min_bins).centres for u in np.flatnonzero(d["active"])}),
+                                                     cfg.field_min_bins).centres for u in np.flatnonzero(d["active"])},
+                              walls=rollout.environment.walls),
             figures.score_survival(d["scores"].score_60[d["active"]], d["nulls"], cfg.thresholds, d["threshold"],
                                    out_dir / f"score_distribution_{layer}.png", variant=cfg.variant,
                                    best_unit_null=values.get("best_unit_null_60")),
