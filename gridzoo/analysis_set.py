@@ -10,8 +10,10 @@ every evaluation of a run sees the same ones; ``analysis_seed`` picks an indepen
   for recorded cells: spatial structure is destroyed, the activity's own statistics are kept);
 - the same analysis for **independent trajectory sets** (to check that a result is not a property of one set);
 - the same analysis for **untrained networks** (the null of an architecture): number 0 is the untrained network
-  of the run's own seed; numbers 1, 2, ... are untrained networks of other weight seeds (training seeds
-  10,000,000 + k, chosen not to collide with anyone's training seeds).
+  of the run's own seed, on the run's own trajectories; numbers 1, 2, ... are untrained networks of other weight
+  seeds (training seeds 10,000,000 + k, chosen not to collide with anyone's training seeds), each walking
+  trajectories of its own seed, as many as the run's. So their null is a property of the architecture and the
+  analysis settings alone, the same for every run that shares them, and is cached as such.
 """
 
 from __future__ import annotations
@@ -113,19 +115,21 @@ class AnalysisSet:
         return self._derived[key]
 
     def null_network(self, k: int) -> "AnalysisSet":
-        """An untrained network on the same trajectories: k = 0 the run's own seed, k >= 1 other weight seeds."""
+        """An untrained network: k = 0 the run's own seed on the run's trajectories; k >= 1 another weight seed,
+        on trajectories of that seed (as many as the run's)."""
         key = ("null", k)
         if key not in self._derived:
             experiment = self.experiment if k == 0 else _with_seed(self.experiment, NULL_SEED_BASE + k)
             untrained = build_model(experiment).to(self.device)
             self._derived[key] = AnalysisSet(experiment, untrained, self.samples, self.device, self.analysis_seed,
-                                              _batches=self.batches())
+                                              _batches=self.batches() if k == 0 else None)
         return self._derived[key]
 
     @property
     def null_key(self) -> str:
-        """Identifies the untrained-network null: the architecture, encoders and environment, the analysis
-        trajectories and their number, but not the run's own seed or training settings."""
+        """Identifies the untrained-network null (k >= 1): the architecture, encoders and environment, the number
+        and length of the analysis trajectories and the analysis seed; not the run's own seed or training
+        settings, on which those networks and their trajectories do not depend."""
         data = self.experiment.to_dict()
         data.pop("training", None)
         data.pop("metrics", None)

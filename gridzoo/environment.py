@@ -52,6 +52,13 @@ class Bounds:
     def depth(self) -> float | None:
         return None if self.zmin is None else self.zmax - self.zmin
 
+    def square(self) -> "Bounds":
+        """The smallest square (cube, in 3-D) with the same centre that encloses these bounds: rate maps bin it,
+        so that bins are square and autocorrelograms are not stretched in a non-square arena."""
+        side = max(self.sizes)
+        low = [lo + (size - side) / 2 for lo, size in zip(self.low, self.sizes)]
+        return Bounds(*(v for lo in low for v in (lo, lo + side)))
+
 
 @dataclass(frozen=True)
 class Trajectories:

@@ -111,6 +111,24 @@ def test_the_door_is_used_and_centres_lie_inside():
     assert not bool(((centres[:, 0] > 0) & (centres[:, 1] > 0)).any())  # the L's missing quadrant
 
 
+def test_rate_maps_have_square_bins_and_no_occupancy_outside_the_arena():
+    env, t = _walk("polygon", shape="two_compartments", batch=300, steps=300)  # 2.2 m x 1.1 m
+    maps = rate_maps(t.position.reshape(-1, 2), t.position.reshape(-1, 2), env.bounds, 20)
+    assert maps.bounds.width == pytest.approx(maps.bounds.height) == pytest.approx(2.2)  # square bins, 0.11 m
+    y = maps.bin_centres[1]
+    outside = np.abs(y) > 0.55
+    assert outside.sum() == 10 and np.all(maps.occupancy[:, outside] == 0)
+    assert np.all(np.isnan(maps.maps[:, :, outside])) and np.all(maps.occupancy[:, ~outside] > 0)
+    # the wall at x = 0 is a bin edge at 20 bins, so no bin pools the two rooms
+    assert np.any(np.isclose(np.arange(21) * maps.bin_size + maps.bounds.xmin, 0.0))
+    assert env.walls.shape == (6, 2, 2)  # 4 boundary edges and the two halves of the dividing wall
+    l_shape, walk = _walk("polygon", shape="l_shape", batch=300, steps=300)
+    lm = rate_maps(walk.position.reshape(-1, 2), torch.ones(300 * 300, 1), l_shape.bounds, 20)
+    xs, ys = lm.bin_centres
+    missing = (xs[:, None] > 0) & (ys[None, :] > 0)
+    assert np.all(lm.occupancy[missing] == 0) and np.all(lm.occupancy[~missing] > 0)
+
+
 def test_custom_polygons_and_bad_polygons():
     from gridzoo.errors import ConfigError
 

@@ -58,6 +58,27 @@ def test_untrained_null_differs_from_trained(run):
     assert not np.allclose(shifted.maps[: trained.shape[0]], trained)  # activity no longer meets its positions
 
 
+def test_the_best_unit_null_is_the_same_for_every_seed_of_an_architecture(run, tmp_path, monkeypatch):
+    """The null networks (k >= 1) and their trajectories do not depend on the run's seed, so the cached null that
+    every seed of a sweep cell shares is the null each of them would compute."""
+    from gridzoo.evaluation import make_rollout
+    from gridzoo_builtin.metrics.grid_cells import GridCells
+
+    experiment, model = load_run(run)
+    other_seed = load_experiment(data=tiny_config(steps=60, seed=11))
+    nulls, maps = [], []
+    for i, exp in enumerate((experiment, other_seed)):
+        monkeypatch.setenv("GRIDZOO_HOME", str(tmp_path / f"home{i}"))  # an empty cache: each computes its own
+        rollout = make_rollout(exp, model, 4_000, "cpu")
+        maps.append(rollout.analysis.null_network(1).rate_maps("rnn", 10).maps)
+        metric = GridCells(GridCells.Config(bins=10, best_unit_null_seeds=2, module_stability_sets=1))
+        nulls.append(metric.compute(rollout)["best_unit_null_60"])
+    assert make_rollout(experiment, model, 4_000, "cpu").analysis.null_key == \
+        make_rollout(other_seed, model, 4_000, "cpu").analysis.null_key
+    np.testing.assert_array_equal(maps[0], maps[1])
+    assert nulls[0] == nulls[1]
+
+
 def test_cli_evaluate_and_bad_layer(run, tmp_path, capsys):
     assert main(["evaluate", str(run), "--bins", "12", "--samples", "5000", "--no-figures", "--out", str(tmp_path / "e"),
                  "--null-seeds", "2"]) == 0

@@ -14,6 +14,8 @@ from gridzoo.environment import Bounds
 @dataclass
 class RateMaps:
     """Rate maps of U units on an N×N grid over ``bounds`` (N×N×N voxels in a volume). Unvisited bins are NaN.
+    Bins are square: ``bounds`` is the square around the arena (:meth:`Bounds.square`), so in a non-square arena
+    the bins beyond it stay unvisited and an autocorrelogram's angles are true angles.
 
     Axis order follows the reference scorer (``scipy.stats.binned_statistic_2d(x, y)``): ``maps[u, ix, iy]``
     (``maps[u, ix, iy, iz]`` in 3-D)."""
@@ -28,7 +30,7 @@ class RateMaps:
 
     @property
     def bin_size(self) -> float:
-        """Metres per bin (bins are square when the arena is; the x size otherwise)."""
+        """Metres per bin (bins are square)."""
         return self.bounds.width / self.n_bins
 
     @property
@@ -42,7 +44,7 @@ class RateMapAccumulator:
     """Sums and counts per bin, fed batch by batch: rate maps over many rollouts without keeping activations."""
 
     def __init__(self, bounds: Bounds, n_bins: int) -> None:
-        self.bounds = bounds
+        self.bounds = bounds.square()  # square bins in any arena
         self.n_bins = n_bins
         self.sums: Tensor | None = None
         self.counts: Tensor | None = None

@@ -146,7 +146,9 @@ class GridCells(Metric):
         analysis = rollout.analysis
         if cfg.best_unit_null_seeds == 0 or analysis is None:
             return
-        key = "-".join(map(str, (analysis.null_key, layer, cfg.bins, cfg.smoothing, cfg.variant, cfg.nan_policy,
+        # "v2": since 0.2, null networks walk trajectories of their own seed (earlier entries depended on the
+        # first run's trajectories and are not reused).
+        key = "-".join(map(str, ("v2", analysis.null_key, layer, cfg.bins, cfg.smoothing, cfg.variant, cfg.nan_policy,
                                  cfg.units, cfg.best_unit_null_seeds)))
         best = cache.get("best_unit_null", key)
         if best is None:
