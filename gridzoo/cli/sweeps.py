@@ -75,7 +75,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from gridzoo.sweeps.report import FRACTIONS, make_report
 
-    report = make_report(args.dir, args.by, draw=not args.no_figures, where=args.where or (), name=args.name)
+    report = make_report(args.dir, args.by, draw=not args.no_figures, where=args.where or (), name=args.name,
+                         compare=args.compare)
     table = Table(title=f"sweep report: {escape(args.dir)} (fractions with 95 % intervals)", title_justify="left")
     shown = [name for name, _ in FRACTIONS if name != "path_integrating_relative"]
     for column in (*report.by, "runs", "done/div/fail", *shown, "period (m)"):
@@ -92,6 +93,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     out.print(table)
     for name, meaning in FRACTIONS:
         out.print(f"[dim]{escape(name)}: {escape(meaning)}[/dim]")
+    if report.comparisons:
+        comparisons = Table(title="paired comparisons (difference b - a, 95 % bootstrap interval, sign-flip p, d)",
+                            title_justify="left")
+        for column in ("comparison", "outcome", "pairs", "a", "b", "b - a [95 %]", "p", "d"):
+            comparisons.add_column(column, justify="left" if column in ("comparison", "outcome") else "right")
+        for c in report.comparisons:
+            comparisons.add_row(escape(c["comparison"]), escape(c["outcome"]), str(c["pairs"]), f"{c['mean_a']:.3g}",
+                                f"{c['mean_b']:.3g}", f"{c['difference']:.3g} [{c['difference_low']:.3g}, "
+                                f"{c['difference_high']:.3g}]", f"{c['p_value']:.3g}", f"{c['effect_d']:.2f}")
+        out.print(comparisons)
+        out.print(f"comparisons: {escape(str(report.comparisons_path))}")
     out.print(f"table: {escape(str(report.csv_path))}; every run: {escape(str(report.runs_path))}")
     for path in report.figures:
         out.print(f"figure: {escape(str(path))}")
@@ -119,5 +131,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--where", action="append", metavar="PATH=VALUE", help="only the runs whose config has this "
                    "value (repeatable), e.g. --where encoder=dos")
     p.add_argument("--name", default="report", help="file name stem of the outputs (default report)")
+    p.add_argument("--compare", metavar="PATH=BASELINE", help="paired comparisons of every level of PATH against "
+                   "BASELINE (runs identical but for PATH), e.g. --compare architecture.input_dropout=0.0")
     p.add_argument("--no-figures", action="store_true")
     p.set_defaults(func=cmd_report)

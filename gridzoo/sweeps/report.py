@@ -57,6 +57,8 @@ class Report:
     csv_path: Path | None = None
     runs_path: Path | None = None
     figures: list[Path] = field(default_factory=list)
+    comparisons: list[dict[str, Any]] = field(default_factory=list)
+    comparisons_path: Path | None = None
 
 
 def collect(out_dir: Path) -> list[dict[str, Any]]:
@@ -253,15 +255,24 @@ def matches(row: dict[str, Any], where: Sequence[str]) -> bool:
 
 
 def make_report(out_dir: str | Path, by: Sequence[str] | None = None, *, draw: bool = True,
-                where: Sequence[str] = (), name: str = "report") -> Report:
+                where: Sequence[str] = (), name: str = "report", compare: str | None = None) -> Report:
     """Summarise a sweep folder's runs (those matching every ``where`` condition) per ``by`` group; files are
-    written as ``NAME.csv``, ``NAME_runs.csv`` and ``NAME_*.png`` (``name`` = "report" by default)."""
+    written as ``NAME.csv``, ``NAME_runs.csv`` and ``NAME_*.png`` (``name`` = "report" by default). With
+    ``compare`` (``PATH=BASELINE``), and whenever the robustness metric ran, paired comparisons go to
+    ``NAME_comparisons.csv`` (:mod:`gridzoo.sweeps.comparisons`)."""
+    from gridzoo.sweeps import comparisons
+
     out = Path(out_dir)
     by = tuple(by or DEFAULT_BY)
     rows = [r for r in collect(out) if matches(r, where)]
+    compared = comparisons.against_baseline(rows, compare, by) if compare else []
     report = Report(by, summarise(rows, by), rows)
     report.csv_path = write_csv(out / f"{name}.csv", report.groups, by)
     report.runs_path = write_runs_csv(out / (f"{name}_runs.csv" if name != "report" else "runs.csv"), rows)
+    compared += comparisons.grid_against_random_ablation(rows, by)
+    if compared:
+        report.comparisons = compared
+        report.comparisons_path = comparisons.write(out / f"{name}_comparisons.csv", compared)
     if draw and report.groups:
         report.figures = figures(out, report, name)
     return report
