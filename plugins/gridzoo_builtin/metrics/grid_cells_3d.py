@@ -132,7 +132,7 @@ class GridCells3D(Metric):
         cfg = self.config
         if cfg.best_unit_null_seeds == 0:
             return
-        key = "-".join(map(str, ("3d", analysis.null_key, layer, cfg.bins, cfg.smoothing, cfg.units,
+        key = "-".join(map(str, ("3d-v2", analysis.null_key, layer, cfg.bins, cfg.smoothing, cfg.units,
                                  cfg.field_threshold, cfg.field_min_bins, cfg.best_unit_null_seeds)))
         best = cache.get("best_unit_null", key)
         if best is None:
