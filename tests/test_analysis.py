@@ -210,6 +210,7 @@ def test_intervals_and_fits_match_their_textbook_values():
 
     assert (proportion(5, 10).low, proportion(5, 10).high) == pytest.approx((0.2366, 0.7634), abs=1e-4)  # Wilson
     assert (proportion(0, 10).low, proportion(0, 10).high) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert proportion(0, 3).low == 0.0 and proportion(3, 3).high == 1.0  # exact ends, no 1e-17 residue in reports
     exact = proportion(3, 10, method="clopper_pearson")
     assert (exact.low, exact.high) == pytest.approx((0.0667, 0.6525), abs=1e-4)
     x = np.array([0.06, 0.08, 0.1, 0.12, 0.14, 0.16])

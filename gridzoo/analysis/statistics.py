@@ -50,7 +50,10 @@ def proportion(successes: int, trials: int, confidence: float = 0.95, method: Me
     denom = 1 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denom
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
-    return Proportion(successes, trials, max(0.0, centre - half), min(1.0, centre + half))
+    # At 0 and n successes the bounds are exactly 0 and 1; floating point leaves 1e-17 residues otherwise.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return Proportion(successes, trials, low, high)
 
 
 @dataclass(frozen=True)
