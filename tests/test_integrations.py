@@ -142,6 +142,18 @@ def test_the_site_is_self_contained_and_every_link_resolves(site):
     assert "sortable" in site.read_text()
 
 
+def test_the_site_shows_the_published_metrics_not_its_own_evaluation(site):
+    # The registry's metrics.json (export: 19 null networks) and the site's figures (2 null networks) differ in the
+    # best-unit null; the index and the page quote the published one, as the catalogue and card do.
+    published = json.loads(next((site.parent.parent / "registry" / "networks" / "tiny-net").glob("r*/metrics.json"))
+                           .read_text())
+    page_own = json.loads((site.parent / "networks" / "tiny-net" / "metrics.json").read_text())["summary"]
+    assert published["best_unit_null_60"] != page_own["best_unit_null_60"]
+    index_row = site.read_text().split("tiny-net</a>", 1)[1].split("</tr>", 1)[0]
+    assert f'data-value="{float(published["best_unit_null_60"])}"' in index_row
+    assert f'data-value="{float(page_own["best_unit_null_60"])}"' not in index_row
+
+
 def test_the_site_opens_in_headless_chromium_without_errors(site, tmp_path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:

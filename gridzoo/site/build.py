@@ -98,15 +98,22 @@ def network_page(entry, out: Path, registry, samples: int, null_seeds: int | Non
     folder = out / "networks" / entry.name
     evaluation = evaluate_model(model.experiment, model.model, samples=samples, out=folder, draw=True,
                                 label=f"zoo:{entry.name}", null_seeds=null_seeds)
-    values = evaluation.values
+    # The page and the index show the published metrics (the network's metrics.json, which the catalogue and card
+    # quote); the figures' own evaluation at ``samples`` positions differs a little and is shown beside them.
+    values = dict(model.metrics) or evaluation.values
     figures = "".join(f"<h3>{html.escape(p.stem.replace('_', ' '))}</h3><img src=\"{html.escape(p.name)}\" "
                       f"alt=\"{html.escape(p.stem)}\">" for p in evaluation.figures if p.suffix == ".png")
-    metrics = table(["metric", "value"], [[k, float(v) if isinstance(v, (int, float)) else str(v)]
-                                          for k, v in values.items()])
+
+    def number(v: Any) -> Any:
+        return float(v) if isinstance(v, (int, float)) else ("–" if v is None else str(v))
+
+    metrics = table(["metric", "published", f"this page's figures ({samples:,} positions)"],
+                    [[k, number(v), number(evaluation.values.get(k))] for k, v in values.items()])
     body = (f"<h1>{html.escape(entry.name)} <span class=\"muted\">revision {entry.revision}</span></h1>"
             f"<p>{html.escape(entry.summary)}</p><p class=\"muted\">{html.escape(entry.paper)}</p>"
             f"<h2>Figures (evaluated for this page: {samples:,} positions)</h2>{figures}"
-            f"<h2>Metrics</h2>{metrics}<h2>Card</h2><div class=\"card\">{markdown_html(model.card)}</div>")
+            f"<h2>Metrics</h2><p>Published: <code>gridzoo evaluate</code> defaults when the network was exported "
+            f"(the catalogue's numbers).</p>{metrics}<h2>Card</h2><div class=\"card\">{markdown_html(model.card)}</div>")
     write_text(folder / "index.html", page(entry.name, body, root="../../"))
     return {"entry": entry, "values": values}
 
