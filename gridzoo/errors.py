@@ -70,3 +70,18 @@ class TrainingInterrupted(Exception):
         super().__init__(f"interrupted at step {step}; resume with: gridzoo train --resume {run_dir}")
         self.run_dir = run_dir
         self.step = step
+
+    def __reduce__(self):  # picklable across a process pool (the message is not the constructor's argument)
+        return type(self), (self.run_dir, self.step)
+
+
+class SweepInterrupted(TrainingInterrupted):
+    """A run of a sweep was interrupted (Ctrl-C, SIGTERM): the sweep stops, and rerunning it resumes that run."""
+
+    def __init__(self, sweep_dir: object, run_id: str, step: int) -> None:
+        Exception.__init__(self, f"sweep interrupted in run {run_id} at step {step}; rerun the same gridzoo sweep "
+                                 f"command to resume it (the finished runs are kept)")
+        self.run_dir, self.sweep_dir, self.run_id, self.step = sweep_dir, sweep_dir, run_id, step
+
+    def __reduce__(self):
+        return type(self), (self.sweep_dir, self.run_id, self.step)

@@ -100,6 +100,43 @@ def test_sigkill_then_rerun_loses_and_redoes_nothing(tmp_path):
     assert all(g["finished"] == 2 for g in killed_report.groups)
 
 
+def test_an_interrupted_run_stops_the_sweep_and_a_rerun_resumes_it(tmp_path, monkeypatch):
+    # Ctrl-C or SIGTERM inside a run's training (gridzoo 0.2.0 recorded it as "failed", went on to the next run, and
+    # a rerun never retried it).
+    import gridzoo.training
+    from gridzoo.errors import SweepInterrupted, TrainingInterrupted
+
+    spec = write_spec(tmp_path, steps=10)
+    out = tmp_path / "out"
+    real_train, calls = gridzoo.training.train, []
+
+    def interrupted_second_run(experiment, run_dir, **kwargs):
+        calls.append(run_dir)
+        if len(calls) == 2:
+            raise TrainingInterrupted(run_dir, 3)
+        return real_train(experiment, run_dir, **kwargs)
+
+    monkeypatch.setattr(gridzoo.training, "train", interrupted_second_run)
+    with pytest.raises(SweepInterrupted, match="rerun the same gridzoo sweep command"):
+        run_sweep(spec, out, executor_options={"workers": 1})
+    assert len(calls) == 2  # no run started after the interruption
+    results = [json.loads(p.read_text()) for p in (out / "results").glob("*.json")]
+    assert [r["status"] for r in results] == ["finished"]  # the interrupted run has no result
+    monkeypatch.setattr(gridzoo.training, "train", real_train)
+    runs, summary = run_sweep(spec, out, executor_options={"workers": 1})
+    assert summary.counts == {"finished": 7} and len(list((out / "results").glob("*.json"))) == 8
+
+
+def test_the_interruption_crosses_a_process_pool():
+    import pickle
+
+    from gridzoo.errors import SweepInterrupted, TrainingInterrupted
+
+    for exc in (TrainingInterrupted("runs/x", 7), SweepInterrupted("sweeps/s", "abc", 7)):
+        back = pickle.loads(pickle.dumps(exc))
+        assert type(back) is type(exc) and str(back) == str(exc) and back.step == 7
+
+
 def test_a_diverging_run_is_recorded_and_the_sweep_completes(tmp_path):
     spec = write_spec(tmp_path, extra='\n[[grid]]\n"training.optimizer" = ["sgd"]\n"training.lr" = [1e12]\n'
                                       '"encoder" = [{name = "cartesian"}]\n')

@@ -24,7 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-from gridzoo.errors import GridzooError, TrainingDiverged
+from gridzoo.errors import GridzooError, SweepInterrupted, TrainingDiverged, TrainingInterrupted
 from gridzoo.io import write_json
 from gridzoo.locking import lock_folder
 from gridzoo.sweeps.spec import PlannedRun, plan, read_spec
@@ -129,6 +129,10 @@ def run_one(out_dir: str, run_id: str) -> dict[str, Any]:
             result.update(status="finished", metrics=evaluate_run(out, run_id, manifest["spec"], experiment))
         except TrainingDiverged as exc:
             result.update(status="diverged", error=f"{exc.reason} at step {exc.step}", step=exc.step)
+        except TrainingInterrupted as exc:
+            # Ctrl-C or SIGTERM: not a result. No result file, so that rerunning the sweep resumes this run from its
+            # checkpoint; and the sweep stops instead of starting the next run.
+            raise SweepInterrupted(out, run_id, exc.step) from None
         except Exception as exc:  # a failing run is a result, not the end of the sweep
             result.update(status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
     result["seconds"] = round(time.perf_counter() - started, 3)
