@@ -185,22 +185,27 @@ def figures(out_dir: Path, report: Report, name: str = "report") -> list[Path]:
     ax.set_title("Runs that path integrate, and of those, runs with grid-like units", fontsize=9)
     paths.append(_save(fig, out_dir / f"{name}_fractions.png"))
 
+    # Every path-integrating run with grid-like units by the unit null (its median period is defined); filled when
+    # its best unit also beats the best-unit null. The fit uses them all: the period describes the population.
     points = [(value_at(r["config"], "encoder.sigma"), (r.get("metrics") or {}).get("period_median_m"),
-               arena_width(r["config"])) for r in report.runs
-              if r["status"] == "finished" and run_flags(r)["path_integrating"]
-              and (r.get("metrics") or {}).get("has_grid_units")]
-    points = [(s, p, w) for s, p, w in points if isinstance(s, (int, float)) and isinstance(p, (int, float))]
-    sigmas = sorted({s for s, _, _ in points})
+               arena_width(r["config"]), bool((r.get("metrics") or {}).get("has_grid_units")))
+              for r in report.runs if r["status"] == "finished" and run_flags(r)["path_integrating"]]
+    points = [(s, p, w, b) for s, p, w, b in points if isinstance(s, (int, float)) and isinstance(p, (int, float))
+              and math.isfinite(p)]
+    sigmas = sorted({s for s, _, _, _ in points})
     if len(sigmas) > 2:
         fig, ax = plt.subplots(figsize=(5.5, 4.0))
-        s_arr, p_arr = np.array([s for s, _, _ in points]), np.array([p for _, p, _ in points])
-        ax.scatter(s_arr, p_arr, s=14, color="black", label="runs with grid-like units")
+        s_arr, p_arr = np.array([s for s, _, _, _ in points]), np.array([p for _, p, _, _ in points])
+        beats = np.array([b for _, _, _, b in points], dtype=bool)
+        ax.scatter(s_arr[beats], p_arr[beats], s=16, color="black", label="best unit beats the best-unit null")
+        ax.scatter(s_arr[~beats], p_arr[~beats], s=16, facecolors="none", edgecolors="black",
+                   label="grid-like units over the unit null only")
         fit = linear_fit(s_arr, p_arr)
         if math.isfinite(fit.slope):
             grid = np.linspace(min(sigmas), max(sigmas), 50)
             ax.plot(grid, fit.slope * grid + fit.intercept, color="tab:red",
                     label=f"slope {fit.slope:.2f} [{fit.slope_low:.2f}, {fit.slope_high:.2f}] (95 %), R² {fit.r2:.2f}")
-        widths = sorted({w for _, _, w in points})
+        widths = sorted({w for _, _, w, _ in points})
         for w in widths:
             ax.axhline(w / 2, color="grey", ls=":", lw=1, label=f"half the arena ({w / 2:g} m)")
         ax.set_xlabel("place-cell σ (m)")
