@@ -178,3 +178,19 @@ def test_ray_executor(tmp_path):
     spec = write_spec(tmp_path, steps=10)
     _, summary = run_sweep(spec, tmp_path / "out", executor="ray", executor_options={"cpus_per_run": 1})
     assert summary.counts == {"finished": 8}
+
+
+def test_runs_csv_fills_every_axis_of_a_run_shared_by_two_grids(tmp_path):
+    # A run planned by two grids records only the first grid's assignment; its other axis columns were blank.
+    import csv
+
+    from gridzoo.sweeps.report import write_runs_csv
+
+    config = {"encoder": {"name": "dos", "sigma": 0.12}, "architecture": {"input_dropout": 0.0}}
+    rows = [{"id": "shared", "status": "finished", "assignment": {"encoder.sigma": 0.12}, "config": config},
+            {"id": "other", "status": "finished", "assignment": {"architecture.input_dropout": 0.5},
+             "config": {"encoder": {"name": "dos", "sigma": 0.12}, "architecture": {"input_dropout": 0.5}}}]
+    path = write_runs_csv(tmp_path / "runs.csv", rows)
+    table = {r["id"]: r for r in csv.DictReader(path.open())}
+    assert table["shared"]["architecture.input_dropout"] == "0" and table["other"]["encoder.sigma"] == "0.12"
+    assert table["other"]["architecture.input_dropout"] == "0.5"

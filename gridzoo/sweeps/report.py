@@ -145,8 +145,13 @@ def write_csv(path: Path, groups: list[dict[str, Any]], by: Sequence[str]) -> Pa
     return path
 
 
+def _axis_value(row: dict[str, Any], axis: str) -> Any:
+    return row["assignment"][axis] if axis in row["assignment"] else value_at(row.get("config") or {}, axis)
+
+
 def write_runs_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
-    """One row per run: id, status, each axis value, seconds, and every metric."""
+    """One row per run: id, status, each axis value, seconds, and every metric. A run shared by two grids carries
+    only its first grid's assignment; its other axes are read from its resolved config."""
     axes = sorted({k for r in rows for k in r["assignment"]})
     metrics = sorted({k for r in rows for k in (r.get("metrics") or {})})
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
@@ -156,7 +161,7 @@ def write_runs_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
             m = r.get("metrics") or {}
             writer.writerow({"id": r["id"], "status": r["status"], "seconds": _cell(r.get("seconds")),
                              "error": r.get("error", ""),
-                             **{a: _cell(r["assignment"].get(a)) for a in axes},
+                             **{a: _cell(_axis_value(r, a)) for a in axes},
                              **{k: _cell(m.get(k)) for k in metrics}})
     return path
 
