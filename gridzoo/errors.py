@@ -81,7 +81,8 @@ class SweepInterrupted(TrainingInterrupted):
     def __init__(self, sweep_dir: object, run_id: str, step: int) -> None:
         Exception.__init__(self, f"sweep interrupted in run {run_id} at step {step}; rerun the same gridzoo sweep "
                                  f"command to resume it (the finished runs are kept)")
-        self.run_dir, self.sweep_dir, self.run_id, self.step = sweep_dir, sweep_dir, run_id, step
+        self.sweep_dir, self.run_id, self.step = sweep_dir, run_id, step
+        self.run_dir = f"{sweep_dir}/runs/{run_id}"  # the interrupted run's own folder
 
     def __reduce__(self):
         return type(self), (self.sweep_dir, self.run_id, self.step)

@@ -121,3 +121,13 @@ def write_text(path: str | Path, text: str) -> None:
 
 def write_json(path: str | Path, data: Any) -> None:
     write_text(path, dumps(data) + "\n")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell of gridzoo's tables: floats to 6 significant digits (empty when not finite),
+    dicts and lists as JSON, anything else as it is."""
+    if isinstance(value, float):
+        return "" if not math.isfinite(value) else f"{value:.6g}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return value

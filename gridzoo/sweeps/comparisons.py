@@ -23,7 +23,7 @@ from typing import Any, Sequence
 
 from gridzoo.analysis.statistics import paired_comparison
 from gridzoo.errors import GridzooError
-from gridzoo.io import atomic_path
+from gridzoo.io import atomic_path, csv_cell
 from gridzoo.sweeps.spec import value_at
 
 #: Outcomes compared between levels of an axis: (metric, what it is).
@@ -137,6 +137,5 @@ def write(path: Path, rows: list[dict[str, Any]]) -> Path:
         writer = csv.DictWriter(f, COLUMNS)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) and math.isfinite(v) else
-                                 "" if isinstance(v, float) else v) for k, v in row.items()})
+            writer.writerow({k: csv_cell(v) for k, v in row.items()})
     return path

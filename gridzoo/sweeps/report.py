@@ -29,7 +29,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from gridzoo.analysis.statistics import linear_fit, proportion
-from gridzoo.io import atomic_path
+from gridzoo.io import atomic_path, csv_cell
 from gridzoo.sweeps.runner import read_manifest, result_path, units_path
 from gridzoo.sweeps.spec import value_at
 
@@ -128,20 +128,12 @@ def summarise(rows: list[dict[str, Any]], by: Sequence[str]) -> list[dict[str, A
     return out
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, float):
-        return "" if not math.isfinite(value) else f"{value:.6g}"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return value
-
-
 def write_csv(path: Path, groups: list[dict[str, Any]], by: Sequence[str]) -> Path:
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, [*by, *COLUMNS])
         writer.writeheader()
         for g in groups:
-            writer.writerow({k: _cell(v) for k, v in g.items()})
+            writer.writerow({k: csv_cell(v) for k, v in g.items()})
     return path
 
 
@@ -159,10 +151,10 @@ def write_runs_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
         writer.writeheader()
         for r in rows:
             m = r.get("metrics") or {}
-            writer.writerow({"id": r["id"], "status": r["status"], "seconds": _cell(r.get("seconds")),
+            writer.writerow({"id": r["id"], "status": r["status"], "seconds": csv_cell(r.get("seconds")),
                              "error": r.get("error", ""),
-                             **{a: _cell(_axis_value(r, a)) for a in axes},
-                             **{k: _cell(m.get(k)) for k in metrics}})
+                             **{a: csv_cell(_axis_value(r, a)) for a in axes},
+                             **{k: csv_cell(m.get(k)) for k in metrics}})
     return path
 
 
