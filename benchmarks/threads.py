@@ -2,7 +2,7 @@
 
 A "loaded" machine here is one with a competing process that keeps one core busy (as a sweep worker or another
 user's job would). Timed: grid scores of 1024 units at 44 bins, and a training step of the nfl2022-dos-mini
-network. Also printed: the thread count gridzoo chooses by itself in each condition (``gridzoo.threads``).
+network. Also printed: the thread count gridzoo chooses by itself in each condition (``gridzoo.runtime.threads``).
 
     python benchmarks/threads.py [--rounds 5]
 
@@ -23,7 +23,7 @@ import numpy as np
 from gridzoo.analysis.gridscore import grid_scores
 from gridzoo.config import load_experiment
 from gridzoo.presets import preset_path
-from gridzoo.threads import apply_threads, choose_threads
+from gridzoo.runtime.threads import apply_threads, choose_threads
 from gridzoo.training.module import PathIntegrationModule, TrajectoryDataModule
 from gridzoo.training.optimizers import build_optimizer
 

@@ -62,11 +62,9 @@ class AnalysisSet:
             ]
         return self._batches
 
-    @torch.no_grad()
     def _hidden(self):
-        self.model.eval()
         for traj in self.batches():
-            yield traj, self.model(traj).hidden
+            yield traj, self.model.hidden_rollout(traj)
 
     def rate_maps(self, layer: str, bins: int, smoothing: float = 0.0) -> RateMaps:
         if bins not in self._maps:
@@ -128,13 +126,23 @@ class AnalysisSet:
     @property
     def null_key(self) -> str:
         """Identifies the untrained-network null (k >= 1): the architecture, encoders and environment, the number
-        and length of the analysis trajectories and the analysis seed; not the run's own seed or training
-        settings, on which those networks and their trajectories do not depend."""
-        data = self.experiment.to_dict()
-        data.pop("training", None)
-        data.pop("metrics", None)
+        and length of the analysis trajectories and the analysis seed; not the run's own seed, its training
+        settings or any component field marked training-only (dropout, state noise, weight penalties), on which
+        those networks in evaluation mode and their trajectories do not depend."""
+        e = self.experiment
+        data = {
+            "environment": _identity(e.environment),
+            "encoder": [_identity(c) for c in e.encoders] if len(e.encoders) > 1 else _identity(e.encoders[0]),
+            "architecture": _identity(e.architecture),
+        }
         text = json.dumps([data, self.samples, self.seq_len, self.analysis_seed], sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _identity(component) -> dict[str, Any]:
+    """A component's config without its training-only fields."""
+    skip = type(component.config).training_only_fields()
+    return {k: v for k, v in component.as_dict().items() if k not in skip}
 
 
 def _with_seed(experiment: Experiment, seed: int) -> Experiment:

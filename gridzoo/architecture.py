@@ -54,6 +54,16 @@ class Architecture(nn.Module, Component, ABC):
         outside the recurrence) before they are used further; robustness analyses ablate or perturb units this
         way. Stochastic regularisers (dropout, noise) act only in training mode."""
 
+    def hidden_states(self, velocity: Tensor, initial_code: Tensor, interventions=None) -> dict[str, Tensor]:
+        """The analysable layers alone, as ``forward(...).hidden`` has them: what rate maps and nulls need.
+
+        The default runs :meth:`forward` and drops the readouts. An architecture whose readouts cost much (a place-
+        cell readout is most of a small network's FLOPs) overrides this to skip them; it must return exactly
+        what ``forward`` would (the built-ins are tested for it)."""
+        if interventions:
+            return self(velocity, initial_code, interventions=interventions).hidden
+        return self(velocity, initial_code).hidden
+
     def regularization(self) -> Tensor:
         """A term added to the training loss (e.g. an L2 penalty on recurrent weights); zero by default."""
         return torch.zeros((), device=next(self.parameters()).device)

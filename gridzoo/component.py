@@ -41,10 +41,23 @@ class StrictConfig(BaseModel):
         return value
 
 
+#: Mark a config field that acts only while training (a dropout rate, a noise level, a weight penalty):
+#: ``Field(0.0, json_schema_extra=TRAINING_ONLY)``. An untrained network in evaluation mode does not depend on
+#: such fields, so analyses that cache results of untrained networks (the best-unit null) leave them out of the
+#: cache key.
+TRAINING_ONLY: dict[str, Any] = {"training_only": True}
+
+
 class ComponentConfig(StrictConfig):
     """Base of every component config: strict as :class:`StrictConfig`, and frozen once validated."""
 
     model_config = ConfigDict(frozen=True)
+
+    @classmethod
+    def training_only_fields(cls) -> frozenset[str]:
+        """The fields marked :data:`TRAINING_ONLY`."""
+        return frozenset(name for name, f in cls.model_fields.items()
+                         if isinstance(f.json_schema_extra, dict) and f.json_schema_extra.get("training_only"))
 
 
 class Component:

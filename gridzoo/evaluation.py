@@ -25,6 +25,7 @@ from gridzoo.locking import lock_folder
 from gridzoo.model import PathIntegrator, build_model, evaluation_batch
 from gridzoo.metric import Rollout
 from gridzoo.registry import default_registry
+from gridzoo.runtime.numerics import fast_numerics
 from gridzoo.seeding import Stream, generator
 from gridzoo.weights import model_state_from_checkpoint, read_safetensors
 
@@ -201,7 +202,15 @@ def evaluate_model(
 ) -> Evaluation:
     """Score a model in memory with the run's metrics, the analyses and any extra ``metrics`` (names of metric
     plugins, e.g. ``robustness``); write metrics.json and figures to ``out`` if given. ``analysis_seed`` picks an
-    independent set of analysis trajectories."""
+    independent set of analysis trajectories. Runs under :func:`gridzoo.runtime.numerics.fast_numerics`."""
+    with fast_numerics():
+        return _evaluate_model(experiment, model, layer=layer, bins=bins, units=units, samples=samples, out=out,
+                               device=device, draw=draw, label=label, analysis_seed=analysis_seed, metrics=metrics,
+                               null_seeds=null_seeds)
+
+
+def _evaluate_model(experiment, model, *, layer, bins, units, samples, out, device, draw, label, analysis_seed,
+                    metrics, null_seeds) -> Evaluation:
     model = model.to(device)
     if layer is not None and layer not in model.architecture.layers:
         raise GridzooError(f"--layer {layer!r}: this network's layers are {', '.join(model.architecture.layers)}")

@@ -25,18 +25,32 @@ class PathIntegrator(nn.Module):
         self.encoders = nn.ModuleList(encoders)
         self.architecture = architecture
 
-    def forward(self, trajectories: Trajectories, interventions=None) -> ArchitectureOutput:
-        initial = torch.cat(
+    def _initial_code(self, trajectories: Trajectories, interventions) -> Tensor:
+        if interventions and not self.architecture.supports_interventions:
+            raise GridzooError(
+                f"the architecture {type(self.architecture).__name__} does not support interventions (ablating or "
+                "perturbing units); analyses that need them are not available for it"
+            )
+        return torch.cat(
             [e.initial_code(trajectories.start_position, trajectories.start_heading) for e in self.encoders], -1
         )
+
+    def forward(self, trajectories: Trajectories, interventions=None) -> ArchitectureOutput:
+        initial = self._initial_code(trajectories, interventions)
         if interventions:
-            if not self.architecture.supports_interventions:
-                raise GridzooError(
-                    f"the architecture {type(self.architecture).__name__} does not support interventions (ablating or "
-                    "perturbing units); analyses that need them are not available for it"
-                )
             return self.architecture(trajectories.velocity, initial, interventions=interventions)
         return self.architecture(trajectories.velocity, initial)
+
+    @torch.no_grad()
+    def hidden_rollout(self, trajectories: Trajectories, interventions=None) -> dict[str, Tensor]:
+        """The hidden layers alone, in evaluation mode: what rate maps need, without the readouts' cost."""
+        was_training = self.training
+        self.eval()
+        try:
+            initial = self._initial_code(trajectories, interventions)
+            return self.architecture.hidden_states(trajectories.velocity, initial, interventions or None)
+        finally:
+            self.train(was_training)
 
     def loss(self, trajectories: Trajectories, output: ArchitectureOutput | None = None) -> Tensor:
         """Sum of each encoder's loss on its own readout, plus the architecture's regulariser."""

@@ -29,7 +29,7 @@ import scipy.fft
 import scipy.ndimage as ndi
 import scipy.sparse as sp
 
-from gridzoo.allocator import keep_freed_memory
+from gridzoo.runtime.allocator import keep_freed_memory
 from gridzoo.analysis.autocorrelation import window_sums
 
 ANGLES = (30, 45, 60, 90, 120, 135, 150)
@@ -260,7 +260,7 @@ def grid_scores(
     The 90° score is r90 − (r45 + r135)/2 in both."""
     if variant not in ("mean_diff", "min_max"):
         raise ValueError(f"variant must be 'mean_diff' or 'min_max', got {variant!r}")
-    keep_freed_memory()  # the chunks' temporaries are reused, not faulted in again (gridzoo.allocator)
+    keep_freed_memory()  # the chunks' temporaries are reused, not faulted in again (gridzoo.runtime.allocator)
     maps = np.asarray(rate_maps, dtype=np.float64)
     units, n_bins, _ = maps.shape
     ring_array = np.asarray(rings, dtype=np.float64)

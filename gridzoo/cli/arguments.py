@@ -29,6 +29,6 @@ def add_threads(parser: argparse.ArgumentParser) -> None:
 
 def set_threads(args: argparse.Namespace) -> int:
     """Apply the thread count for a heavy command (imports torch: call after the cheap validation)."""
-    from gridzoo.threads import apply_threads, choose_threads
+    from gridzoo.runtime.threads import apply_threads, choose_threads
 
     return apply_threads(choose_threads(getattr(args, "threads", None)))

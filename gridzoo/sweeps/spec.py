@@ -100,8 +100,17 @@ class PlannedRun:
         return self.experiment.to_dict()
 
 
+#: Fields added after runs were recorded, left out of a run's id while they hold these values, so that an id
+#: keeps naming the run it named before the field existed.
+ID_NEUTRAL_DEFAULTS: dict[tuple[str, str], Any] = {("training", "precision"): "fp32"}
+
+
 def run_id(config: dict[str, Any]) -> str:
     """A hash of the resolved config (trackers left out: where a run is logged is not what it is)."""
+    config = json.loads(json.dumps(config))
+    for (section, key), value in ID_NEUTRAL_DEFAULTS.items():
+        if isinstance(config.get(section), dict) and config[section].get(key, value) == value:
+            config[section].pop(key, None)
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
 
 

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, IterableDataset
 
+from gridzoo.architecture import ArchitectureOutput
 from gridzoo.config import Experiment, TrainingConfig
 from gridzoo.environment import Environment, Trajectories
 from gridzoo.model import build_model, evaluation_batch
@@ -35,7 +36,14 @@ class PathIntegrationModule(pl.LightningModule):
         return self.experiment.training
 
     def training_step(self, batch: Trajectories, batch_idx: int) -> Tensor:
-        return self.model.loss(batch)
+        if self.training_config.precision == "fp32":
+            return self.model.loss(batch)
+        # bf16: the architecture under autocast; its readouts back in float32 before the targets, losses and
+        # regulariser, which never run in bf16 (CPU autocast would otherwise return a bf16 log_softmax).
+        with torch.autocast(self.device.type, dtype=torch.bfloat16):
+            output = self.model(batch)
+        output = ArchitectureOutput([o.float() for o in output.outputs], output.hidden)
+        return self.model.loss(batch, output)
 
     def on_train_batch_start(self, batch: Trajectories, batch_idx: int) -> None:
         # Dropout and any other stochastic layer draw from a stream fixed by (seed, step).

@@ -41,6 +41,8 @@ from gridzoo.io import default_mode, make_temporary_folder, write_json
 from gridzoo.locking import FolderLock, lock_folder
 from gridzoo.model import check_compatibility
 from gridzoo.resources import check_training_memory
+from gridzoo.runtime.numerics import fast_numerics
+from gridzoo.runtime.provenance import machine_record
 from gridzoo.run_folder import CHECKPOINT, CONFIG_FILE, ERROR_LOG, RUN_FILE, check_new_run_folder, read_run_file
 from gridzoo.training.callbacks import (
     Diverged, Evaluator, History, ProgressReporter, ResumableCheckpoint, StopOnNonFinite,
@@ -77,9 +79,25 @@ def _accelerator(device: str) -> str:
     return "gpu" if device == "cuda" else "cpu"
 
 
+def check_precision(precision: str, accelerator: str) -> None:
+    """Refuse bf16 where the device has no native bfloat16 arithmetic (it would be emulated: slower, not faster)."""
+    if precision != "bf16":
+        return
+    if accelerator == "gpu":
+        if not torch.cuda.is_bf16_supported():
+            raise ResourceError("training.precision = 'bf16', but this GPU has no bfloat16 support; use 'fp32'")
+        return
+    cpu = getattr(torch, "cpu", None)
+    native = bool(getattr(cpu, "_is_avx512_bf16_supported", lambda: False)()) or bool(
+        getattr(cpu, "_is_amx_tile_supported", lambda: False)())
+    if not native:
+        raise ResourceError("training.precision = 'bf16', but this CPU has no native bfloat16 arithmetic (AVX-512 "
+                            "BF16 or AMX); it would be emulated and slower. Use training.precision = 'fp32'")
+
+
 def prepare(experiment: Experiment) -> PathIntegrationModule:
     """Every check that can fail on the user's input, then the model: nothing is written yet."""
-    _accelerator(experiment.training.device)
+    check_precision(experiment.training.precision, _accelerator(experiment.training.device))
     check_trackers(experiment.logging)
     check_compatibility(experiment)
     check_training_memory(experiment)
@@ -211,7 +229,14 @@ def _resume_locked(run_dir, config_path, ckpt, overrides, console, live, callbac
     )
 
 
-def _fit(
+def _fit(experiment: Experiment, module: PathIntegrationModule, run_dir: Path, **kwargs: Any) -> RunResult:
+    """Train under flush-to-zero and the allocator's keep-freed policy (exact; see gridzoo.runtime.numerics),
+    restoring both afterwards."""
+    with fast_numerics():
+        return _fit_run(experiment, module, run_dir, **kwargs)
+
+
+def _fit_run(
     experiment: Experiment,
     module: PathIntegrationModule,
     run_dir: Path,
@@ -253,8 +278,8 @@ def _fit(
         callbacks=callbacks,
         default_root_dir=str(run_dir),
     )
-    _update_run_file(run_dir, status="running")
-    started = time.perf_counter()
+    _record_machine(run_dir, machine_record(t.device))
+    started, cpu_started = time.perf_counter(), time.process_time()
     try:
         trainer.fit(module, datamodule=data, ckpt_path=str(ckpt_path) if ckpt_path else None, weights_only=True)
     except SystemExit:
@@ -262,7 +287,8 @@ def _fit(
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, signal.default_int_handler)
         step = interrupted[-1] if interrupted else trainer.global_step
-        _update_run_file(run_dir, status="interrupted", step=step)
+        _update_run_file(run_dir, status="interrupted", step=step,
+                         **_add_time(run_dir, time.perf_counter() - started, time.process_time() - cpu_started))
         raise TrainingInterrupted(run_dir, step) from None
     except Diverged as exc:
         trackers.finish("failed")
@@ -273,6 +299,7 @@ def _fit(
         _log_failure(run_dir, exc)
         raise
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     step = trainer.global_step
     state = module.model.state_dict()
     bad = non_finite(state)
@@ -286,11 +313,27 @@ def _fit(
     crash_point("run:before-metrics")
     write_json(run_dir / "metrics.json", {"step": step, **final})
     crash_point("run:before-finished")
-    _update_run_file(run_dir, status="finished", step=step)
+    _update_run_file(run_dir, status="finished", step=step, **_add_time(run_dir, seconds, cpu_seconds))
     if trackers:
         _final_figures(experiment, module, run_dir, trackers, step)
         trackers.finish("success")
     return RunResult(run_dir, final, _initial_metrics(run_dir / "metrics.csv"), seconds)
+
+
+def _record_machine(run_dir: Path, machine: dict[str, Any]) -> None:
+    """``machine`` in run.json; a resume on another machine or thread count keeps the earlier ones too."""
+    previous = read_run_file(run_dir)
+    changes: dict[str, Any] = {"status": "running", "machine": machine}
+    if previous.get("machine") and previous["machine"] != machine:
+        changes["earlier_machines"] = [*previous.get("earlier_machines", []), previous["machine"]]
+    _update_run_file(run_dir, **changes)
+
+
+def _add_time(run_dir: Path, wall: float, cpu: float) -> dict[str, float]:
+    """Training time so far, summed over the run's sessions (CPU time is this process's, all threads)."""
+    previous = read_run_file(run_dir)
+    return {"cpu_seconds": round(previous.get("cpu_seconds", 0.0) + cpu, 2),
+            "wall_seconds": round(previous.get("wall_seconds", 0.0) + wall, 2)}
 
 
 def _final_figures(experiment: Experiment, module: PathIntegrationModule, run_dir: Path, trackers: Trackers,

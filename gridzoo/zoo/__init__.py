@@ -227,8 +227,10 @@ def _card(name: str, revision: int, summary: str, experiment, metrics: dict, ext
         lines.append(f"| {role} | `{c.info.name}` | {c.info.distribution} {c.info.version} | {c.cls.citation or ''} |")
     lines += ["", "## Training", "",
               f"{extra.get('trained_steps', t.steps)} steps, batch {t.batch_size}, {t.seq_len}-step trajectories, "
-              f"{t.optimizer} (lr {t.lr:g}), seed {t.seed}"
-              + (f", from the preset `{extra['preset']}`" if extra.get("preset") else "") + ".",
+              f"{t.optimizer} (lr {t.lr:g}), seed {t.seed}, {t.precision}"
+              + (f", from the preset `{extra['preset']}`" if extra.get("preset") else "") + "."
+              + (f" Trained with {m['threads']} thread(s) on {m['cpu']}, torch {m['versions']['torch']}"
+                 f" (`trained_on` in `config.json`)." if (m := extra.get("trained_on")) else ""),
               "The full resolved config, with every default, is in `config.json`; "
               f"`gridzoo zoo rebuild {name}` retrains it from that config and seed and compares the metrics.",
               "", "## Metrics", "", "Evaluated with `gridzoo evaluate` defaults (scored layer, 44 bins, min-max 60° score, "
@@ -289,6 +291,8 @@ def export(
     source = str(run.get("source", ""))
     preset = Path(source).stem if "presets" in source else None
     extra = {"trained_steps": run.get("step", experiment.training.steps), "preset": preset}
+    if run.get("machine"):
+        extra["trained_on"] = run["machine"]
     arch = experiment.architecture
     encoders = ", ".join(e.info.name for e in experiment.encoders)
     summary = summary or f"`{arch.info.name}` trained on `{encoders}` targets ({extra['trained_steps']} steps)."

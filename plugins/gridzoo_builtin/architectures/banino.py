@@ -103,6 +103,12 @@ class BaninoLSTM(Architecture):
     def forward(
         self, velocity: Tensor, initial_code: Tensor, interventions: Mapping[str, Callable] | None = None
     ) -> ArchitectureOutput:
+        hidden = self.hidden_states(velocity, initial_code, interventions)
+        features = nn.functional.dropout(hidden["bottleneck"], self.config.readout_dropout, training=self.training)
+        return ArchitectureOutput([head(features) for head in self.heads], hidden)
+
+    def hidden_states(self, velocity: Tensor, initial_code: Tensor,
+                      interventions: Mapping[str, Callable] | None = None) -> dict[str, Tensor]:
         cfg = self.config
         interventions = interventions or {}
         training = self.training
@@ -116,8 +122,7 @@ class BaninoLSTM(Architecture):
         bottleneck = self.bottleneck(lstm)
         if "bottleneck" in interventions:
             bottleneck = interventions["bottleneck"](bottleneck)
-        features = nn.functional.dropout(bottleneck, cfg.readout_dropout, training=training)
-        return ArchitectureOutput([head(features) for head in self.heads], {"bottleneck": bottleneck, "lstm": lstm})
+        return {"bottleneck": bottleneck, "lstm": lstm}
 
     def regularization(self) -> Tensor:
         if self.config.l2 == 0:

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from gridzoo.component import ComponentConfig
+from gridzoo.component import TRAINING_ONLY, ComponentConfig
 
 Activation = Literal["relu", "tanh", "sigmoid", "linear"]
 Init = Literal["glorot_uniform", "orthogonal", "torch", "torch_rnn"]
@@ -32,18 +32,22 @@ class Regularisers(ComponentConfig):
 
     input_dropout: float = Field(
         0.0, ge=0, lt=1, description="Dropout on the core's input, one mask per sequence (Keras `dropout`; NFL's "
-        "`readout_dropout` is this one)."
+        "`readout_dropout` is this one).",
+        json_schema_extra=TRAINING_ONLY,
     )
     recurrent_dropout: float = Field(
         0.0, ge=0, lt=1, description="Dropout on the state fed back into the core, one mask per sequence "
-        "(Keras `recurrent_dropout`, Gal & Ghahramani 2016)."
+        "(Keras `recurrent_dropout`, Gal & Ghahramani 2016).",
+        json_schema_extra=TRAINING_ONLY,
     )
     readout_dropout: float = Field(
         0.0, ge=0, lt=1, description="Dropout on the features before the readouts, fresh masks every step "
-        "(Banino et al.'s bottleneck dropout)."
+        "(Banino et al.'s bottleneck dropout).",
+        json_schema_extra=TRAINING_ONLY,
     )
     state_noise: float = Field(
-        0.0, ge=0, description="Std of Gaussian noise added to the recurrent state at every step while training."
+        0.0, ge=0, description="Std of Gaussian noise added to the recurrent state at every step while training.",
+        json_schema_extra=TRAINING_ONLY,
     )
 
 
@@ -66,7 +70,8 @@ class RecurrentConfig(Regularisers):
         None, description="Layer that analyses score by default: 'g' when there is one, else 'rnn'."
     )
     recurrent_l2: float = Field(
-        0.0, ge=0, description="λ of the penalty λ·ΣW² on the recurrent kernel, added to the loss (NFL: 1e-4)."
+        0.0, ge=0, description="λ of the penalty λ·ΣW² on the recurrent kernel, added to the loss (NFL: 1e-4).",
+        json_schema_extra=TRAINING_ONLY,
     )
     init: Init = Field("glorot_uniform", description=INIT_DESCRIPTION)
 
@@ -105,14 +110,16 @@ class UGRNNConfig(RecurrentConfig):
     l2_on: Literal["bias", "recurrent_kernel"] = Field(
         "bias", description="What recurrent_l2 penalises. NFL's code penalises RNN.weights[1], which for its UGRNN "
         "cell is the bias (its only other weight is one fused kernel): 'bias' reproduces that; 'recurrent_kernel' "
-        "penalises the h→ part of the kernel, as for the other cores."
+        "penalises the h→ part of the kernel, as for the other cores.",
+        json_schema_extra=TRAINING_ONLY,
     )
 
 
 class SorscherConfig(Regularisers):
     hidden_size: int = Field(4096, gt=0, description="Recurrent units Ng (Sorscher: 4096).")
     activation: Activation = Field("relu", description="Sorscher: ReLU.")
-    recurrent_l2: float = Field(1e-4, ge=0, description="λ of λ·ΣW_hh² added to the loss (Sorscher: 1e-4).")
+    recurrent_l2: float = Field(1e-4, ge=0, description="λ of λ·ΣW_hh² added to the loss (Sorscher: 1e-4).",
+                                json_schema_extra=TRAINING_ONLY)
     init: Init = Field("torch_rnn", description=INIT_DESCRIPTION + " Sorscher's code: 'torch_rnn'.")
 
 
@@ -120,13 +127,18 @@ class BaninoConfig(ComponentConfig):
     hidden_size: int = Field(128, gt=0, description="LSTM units (Banino: 128).")
     bottleneck_size: int = Field(256, gt=0, description="Linear bottleneck units, no bias (Banino: 256).")
     readout_dropout: float = Field(
-        0.5, ge=0, lt=1, description="Dropout on the bottleneck before the heads while training (Banino: 0.5)."
+        0.5, ge=0, lt=1, description="Dropout on the bottleneck before the heads while training (Banino: 0.5).",
+        json_schema_extra=TRAINING_ONLY,
     )
-    input_dropout: float = Field(0.0, ge=0, lt=1, description="Dropout on the LSTM's input, one mask per sequence.")
-    recurrent_dropout: float = Field(0.0, ge=0, lt=1, description="Dropout on h fed back, one mask per sequence.")
-    state_noise: float = Field(0.0, ge=0, description="Std of Gaussian noise added to h at every step while training.")
+    input_dropout: float = Field(0.0, ge=0, lt=1, description="Dropout on the LSTM's input, one mask per sequence.",
+                                 json_schema_extra=TRAINING_ONLY)
+    recurrent_dropout: float = Field(0.0, ge=0, lt=1, description="Dropout on h fed back, one mask per sequence.",
+                                     json_schema_extra=TRAINING_ONLY)
+    state_noise: float = Field(0.0, ge=0, description="Std of Gaussian noise added to h at every step while "
+                               "training.", json_schema_extra=TRAINING_ONLY)
     l2: float = Field(
-        1e-5, ge=0, description="λ of λ·½Σw² on bottleneck and head weights, as in the paper; 0 matches the released code."
+        1e-5, ge=0, description="λ of λ·½Σw² on bottleneck and head weights, as in the paper; 0 matches the released code.",
+        json_schema_extra=TRAINING_ONLY,
     )
     init: Literal["sonnet", "torch"] = Field(
         "sonnet", description="'sonnet': as DeepMind's code (Sonnet 1): every weight truncated-normal with std "

@@ -145,6 +145,18 @@ class RecurrentNetwork(Architecture):
     def forward(
         self, velocity: Tensor, initial_code: Tensor, interventions: Mapping[str, Intervention] | None = None
     ) -> ArchitectureOutput:
+        hidden, features = self._layers(velocity, initial_code, interventions)
+        if self.training and self.config.readout_dropout > 0:
+            features = nn.functional.dropout(features, self.config.readout_dropout, training=True)
+        return ArchitectureOutput([readout(features) for readout in self.readouts], hidden)
+
+    def hidden_states(self, velocity: Tensor, initial_code: Tensor,
+                      interventions: Mapping[str, Intervention] | None = None) -> dict[str, Tensor]:
+        return self._layers(velocity, initial_code, interventions)[0]
+
+    def _layers(self, velocity: Tensor, initial_code: Tensor,
+                interventions: Mapping[str, Intervention] | None) -> tuple[dict[str, Tensor], Tensor]:
+        """Every hidden layer, and the features the readouts take (before readout dropout)."""
         c = self.config
         interventions = interventions or {}
         training = self.training
@@ -177,9 +189,7 @@ class RecurrentNetwork(Architecture):
             features = hidden["g"] = self.act(self.g(rnn))
             if "g" in interventions:
                 features = hidden["g"] = interventions["g"](features)
-        if training and c.readout_dropout > 0:
-            features = nn.functional.dropout(features, c.readout_dropout, training=True)
-        return ArchitectureOutput([readout(features) for readout in self.readouts], hidden)
+        return hidden, features
 
     def regularization(self) -> Tensor:
         if self.config.recurrent_l2 == 0:

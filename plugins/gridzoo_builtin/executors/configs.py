@@ -14,7 +14,7 @@ class LocalConfig(ComponentConfig):
     threads_per_worker: int | None = Field(
         None, ge=1, description="Torch threads per worker; default: the machine's cores divided among the workers "
         "less the machine's load (oversubscribing a small machine slows every run down several-fold); see "
-        "gridzoo.threads."
+        "gridzoo.runtime.threads."
     )
 
 

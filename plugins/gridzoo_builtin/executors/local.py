@@ -54,13 +54,13 @@ class LocalExecutor(Executor):
     config: LocalConfig
 
     def threads(self) -> int:
-        from gridzoo.threads import choose_threads
+        from gridzoo.runtime.threads import choose_threads
 
         return self.config.threads_per_worker or max(1, choose_threads() // self.config.workers)
 
     def run(self, task: Task, items: Sequence[str], on_result: Callable[[str, dict], None]) -> None:
         if self.config.workers == 1:
-            from gridzoo.threads import apply_threads
+            from gridzoo.runtime.threads import apply_threads
 
             apply_threads(self.threads())
             for item in items:
