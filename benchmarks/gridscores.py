@@ -8,6 +8,8 @@ rounds are reported. Both scorers are checked to agree on the subset (the refere
 score, NaN as zero).
 
     python benchmarks/gridscores.py --deepmind ../grid-cells [--rounds 5] [--bins 20 44]
+    python benchmarks/gridscores.py --smoke     # tiny sizes; without --deepmind, against the committed reference
+                                                # cases (tests/reference/gridscore_cases.npz): what CI runs
 
 Goal (issue #14): >= 50x the reference at 20 and 44 bins, 4096 units, 1 thread.
 """
@@ -53,8 +55,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--bins", type=int, nargs="+", default=[20, 44])
     parser.add_argument("--subset", type=int, default=0, help="reference units per round (default: 64 at 44 bins, 256 at 20)")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one round: both sides run and agree")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    global UNITS
+    if args.smoke:
+        UNITS, args.rounds, args.bins, args.subset = 32, 1, [20], 8
+        if not (args.deepmind or os.environ.get(references.ENV["deepmind"])):
+            smoke_against_committed_cases()
+            return
     path = references.folder("deepmind", args.deepmind)
     for n_bins in args.bins:
         scorer = references.deepmind_scorer(path, n_bins)
@@ -82,6 +91,20 @@ def main() -> None:
               f"medians; load {min(loads):.2f}-{max(loads):.2f}; scores agree to 1e-6")
         print(f"  rounds (s): reference {' '.join(f'{t:.2f}' for t in ref_times)}; gridzoo "
               f"{' '.join(f'{t:.3f}' for t in ours_times)}")
+
+
+def smoke_against_committed_cases() -> None:
+    """Without the reference code: gridzoo's scorer on the rate maps whose reference scores are committed."""
+    from pathlib import Path
+
+    cases = np.load(Path(__file__).resolve().parents[1] / "tests" / "reference" / "gridscore_cases.npz")
+    for n in (20, 32):
+        start = time.perf_counter()
+        ours = grid_scores(cases[f"n{n}_rate_maps"])
+        seconds = time.perf_counter() - start
+        reference = cases[f"n{n}_score_60"]
+        assert np.allclose(ours.score_60, reference, atol=1e-6, equal_nan=True), "the scorer disagrees with the cases"
+        print(f"smoke, {n} bins: {len(reference)} committed reference cases scored in {seconds:.3f} s; agree to 1e-6")
 
 
 if __name__ == "__main__":

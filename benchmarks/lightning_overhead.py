@@ -20,7 +20,8 @@ import pytorch_lightning as pl
 import torch
 
 from gridzoo.config import load_experiment
-from gridzoo.training.module import OPTIMIZERS, PathIntegrationModule, TrajectoryDataModule
+from gridzoo.training.module import PathIntegrationModule, TrajectoryDataModule
+from gridzoo.training.optimizers import build_optimizer
 from gridzoo.training.run import _quiet_lightning
 
 SIZES = {
@@ -44,7 +45,7 @@ def bare_loop(exp, steps: int) -> list[float]:
     module = PathIntegrationModule(exp)
     model = module.model
     data = TrajectoryDataModule(model.environment, exp)
-    optimizer = OPTIMIZERS[exp.training.optimizer](model.parameters(), exp.training)
+    optimizer = build_optimizer(model.parameters(), exp.training)
     times = []
     last = time.perf_counter()
     for step in range(steps):
@@ -96,14 +97,19 @@ def lightning_loop(exp, steps: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="the small size, 10 steps, one round: both sides run")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, pytorch-lightning {pl.__version__}")
     for label, size in SIZES.items():
         steps = (30 if args.quick else 80) if size["hidden"] > 500 else (100 if args.quick else 300)
+        if args.smoke:
+            if size["hidden"] > 500:
+                continue
+            steps = 10
         warmup = steps // 5
         exp = experiment(**size, steps=steps)
         bare, light = [], []
-        for _ in range(3):
+        for _ in range(1 if args.smoke else 3):
             bare += bare_loop(exp, steps)[warmup:]
             light += lightning_loop(exp, steps)[warmup:]
         b, l_ = statistics.median(bare), statistics.median(light)

@@ -50,9 +50,12 @@ def _time(fn, rounds: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--smoke", action="store_true", help="64 units, one round, idle only: every side runs")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    maps = rng.random((1024, 44, 44))
+    maps = rng.random((64 if args.smoke else 1024, 44, 44))
+    if args.smoke:
+        args.rounds = 1
     experiment = load_experiment(preset_path("nfl2022-dos-mini"))
     module = PathIntegrationModule(experiment)
     data = TrajectoryDataModule(module.model.environment, experiment)
@@ -65,7 +68,7 @@ def main() -> None:
         optimizer.step()
 
     tasks = {"grid scores, 1024 units, 44 bins": lambda: grid_scores(maps), "training step, nfl2022-dos-mini": step}
-    for condition in ("idle", "loaded"):
+    for condition in ("idle",) if args.smoke else ("idle", "loaded"):
         context = multiprocessing.get_context("spawn")
         stop = context.Event()
         burner = None

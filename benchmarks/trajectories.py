@@ -39,11 +39,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--ratinabox", action="store_true", help="time the ratinabox environment's Agent pool instead")
+    parser.add_argument("--smoke", action="store_true", help="two rounds of two batches; without the reference code, "
+                        "gridzoo's side alone (and RatInABox's, if installed)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     device = torch.device(args.device)
+    global BATCHES
+    if args.smoke:
+        BATCHES, args.rounds = 2, 2
     if args.ratinabox:
         ratinabox(args.rounds, device)
+        return
+    if args.smoke and not (args.sorscher or os.environ.get(references.ENV["sorscher"])):
+        smoke_gridzoo_only(device)
         return
     reference = references.sorscher_generator(references.folder("sorscher", args.sorscher), BATCH, STEPS, CELLS, SIGMA)
     ref_stream = reference.get_generator()
@@ -90,6 +98,21 @@ def main() -> None:
               f"{statistics.median(our_times):.2f}): {min(ref_times) / min(our_times):.2f}x by minima, "
               f"{statistics.median(ref_times) / statistics.median(our_times):.2f}x by medians; load "
               f"{min(loads):.2f}-{max(loads):.2f}")
+
+
+def smoke_gridzoo_only(device: torch.device) -> None:
+    """gridzoo's side of both rows (the reference needs its clone): the batches have the shapes the rows time."""
+    env = gridzoo.build("environments", "box", width=2.2)
+    encoder = gridzoo.build("encoders", "dos", env, generator(0, 0), n_cells=CELLS, sigma=SIGMA,
+                            surround_convention="variance_ratio").to(device)
+    start = time.perf_counter()
+    for i in range(BATCHES):
+        t = env.sample(BATCH, STEPS, generator=generator(0, 2, i, device=device), device=device)
+        code = encoder.encode(t.position, t.heading)
+    assert t.position.shape == (BATCH, STEPS, 2) and code.shape == (BATCH, STEPS, CELLS)
+    assert torch.allclose(code.sum(-1), torch.ones(BATCH, STEPS), atol=1e-4)
+    print(f"smoke: gridzoo {BATCHES} batches of {BATCH} x {STEPS} with DoS targets in "
+          f"{(time.perf_counter() - start) / BATCHES * 1000:.2f} ms/batch (no reference clone: gridzoo's side only)")
 
 
 def ratinabox(rounds: int, device: torch.device) -> None:

@@ -66,6 +66,11 @@ class AnalysisSet:
         for traj in self.batches():
             yield traj, self.model.hidden_rollout(traj)
 
+    def activity(self, layer: str):
+        """(positions (N, D), activations (N, units)) of ``layer``, batch by batch."""
+        for traj, hidden in self._hidden():
+            yield traj.position.reshape(-1, traj.position.shape[-1]), hidden[layer].reshape(-1, hidden[layer].shape[-1])
+
     def rate_maps(self, layer: str, bins: int, smoothing: float = 0.0) -> RateMaps:
         if bins not in self._maps:
             accs: dict[str, RateMapAccumulator] = {}

@@ -30,7 +30,8 @@ from gridzoo.seeding import Stream, generator
 from gridzoo.weights import model_state_from_checkpoint, read_safetensors
 
 #: Analyses added to a run's own metrics by ``gridzoo evaluate``, by the environment's dimensions.
-ANALYSIS_METRICS = {2: ("grid_cells", "spatial_information"), 3: ("grid_cells_3d", "spatial_information")}
+ANALYSIS_METRICS = {2: ("grid_cells", "spatial_information", "linear_readout"),
+                    3: ("grid_cells_3d", "spatial_information", "linear_readout")}
 MIN_BINS, MAX_BINS = 5, 256
 MAX_SAMPLES = 100_000_000
 
@@ -254,7 +255,10 @@ def summary_rows(values: dict[str, float]) -> Sequence[tuple[str, str]]:
         return None if value is None or value != value else f"{value:.4g}"
 
     keys = [
-        ("decoding_error_cm", "decoding error (cm)"),
+        ("decoding_error_cm", "decoding error (cm), by the target's decoder"),
+        ("linear_error_cm", "decoding error (cm), linear readout of the scored layer"),
+        ("linear_error_untrained_cm", "the same readout of the untrained network (cm)"),
+        ("linear_error_chance_cm", "always the mean position (cm)"),
         ("n_active_units", "active units"),
         ("n_silent_units", "silent units (excluded below)"),
         ("score_60_max", "best active unit's 60° score"),

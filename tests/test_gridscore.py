@@ -105,3 +105,34 @@ def test_chunking_changes_scores_only_in_the_last_bits():
         np.testing.assert_allclose(parts.score_60, whole.score_60, rtol=0, atol=1e-13)
         np.testing.assert_allclose(parts.sac, whole.sac, rtol=0, atol=1e-13)
         np.testing.assert_array_equal(parts.ring_60, whole.ring_60)
+
+
+def _lattice_and_coordinates(n: int = 44, side: float = 2.2, period: float = 0.6):
+    c = (np.arange(n) + 0.5) / n * side
+    x, y = np.meshgrid(c, c, indexing="ij")
+    k = 4 * np.pi / (np.sqrt(3) * period)
+    lattice = sum(np.cos(k * (x * np.cos(a) + y * np.sin(a))) for a in np.pi / 6 + np.arange(3) * np.pi / 3)
+    return lattice, x, y
+
+
+def test_a_masked_autocorrelogram_scores_an_l_shaped_arena_like_the_square():
+    from scipy.ndimage import gaussian_filter
+
+    lattice, x, y = _lattice_and_coordinates()
+    corner = (x > 1.1) & (y > 1.1)  # an L: the square less its upper-right quadrant
+    square = grid_scores(lattice[None], variant="min_max").score_60[0]
+    masked = grid_scores(np.where(corner, np.nan, lattice)[None], variant="min_max", outside=corner).score_60[0]
+    assert abs(masked - square) < 0.05 and masked > 1.0
+    # Random smooth maps: masked, a cross-shaped arena gives the square's score distribution; zero-filled, its
+    # shape dominates every autocorrelogram (the bug the mask fixes).
+    rng = np.random.default_rng(0)
+    maps = np.stack([gaussian_filter(rng.random(lattice.shape), 2) + 1 for _ in range(100)])
+    cross = (np.abs(x - 1.1) >= 0.3) & (np.abs(y - 1.1) >= 0.3)  # the four corners are outside
+    square_q = np.quantile(grid_scores(maps, variant="min_max").score_60, 0.95)
+    held = np.where(cross, np.nan, maps)
+    masked_q = np.quantile(grid_scores(held, variant="min_max", outside=cross).score_60, 0.95)
+    zero_q = np.quantile(grid_scores(held, variant="min_max").score_60, 0.95)
+    assert abs(masked_q - square_q) < 0.1 and abs(zero_q - square_q) > 0.3, (square_q, masked_q, zero_q)
+    # A box has no outside bins: the reference scores, bit for bit.
+    none = np.zeros(lattice.shape, dtype=bool)
+    assert grid_scores(maps[:5], outside=none).score_60.tolist() == grid_scores(maps[:5]).score_60.tolist()

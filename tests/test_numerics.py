@@ -135,6 +135,7 @@ def test_bf16_trains_records_its_precision_and_keeps_float32_weights(tmp_path):
     experiment = load_experiment(data=tiny_config(steps=20, precision="bf16"))
     result = train(experiment, tmp_path / "run", live=False)
     assert json.loads((tmp_path / "run" / "config.json").read_text())["training"]["precision"] == "bf16"
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["precision"] == "bf16"
     weights = load_file(str(tmp_path / "run" / "model.safetensors"))
     assert all(w.dtype == torch.float32 for w in weights.values() if w.is_floating_point())
     assert result.metrics["decoding_error_cm"] < result.initial_metrics["decoding_error_cm"]

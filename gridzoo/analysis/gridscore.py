@@ -108,17 +108,28 @@ def _cross_sums(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def autocorrelogram(rate_maps: np.ndarray, nan_policy: NanPolicy = "zero", out: np.ndarray | None = None) -> np.ndarray:
+def autocorrelogram(rate_maps: np.ndarray, nan_policy: NanPolicy = "zero", out: np.ndarray | None = None,
+                    outside: np.ndarray | None = None) -> np.ndarray:
     """Spatial autocorrelogram of each map (U, N, N) -> (U, 2N-1, 2N-1), the reference's Pearson form (written
     into ``out`` when given).
 
     ``nan_policy="zero"`` treats unvisited (NaN) bins as zeros, as the reference does; ``"exclude"`` leaves them
-    out of every window's statistics."""
+    out of every window's statistics. ``outside`` (N, N), where given, marks bins that are not part of the arena
+    (a non-square arena's bins beyond its walls): they are left out of every window under either policy, so an
+    arena's shape does not become structure in the autocorrelogram (a square arena has none)."""
     maps = np.asarray(rate_maps, dtype=np.float64)
     visited = ~np.isnan(maps)
     x = np.where(visited, maps, 0.0)
     units, n_bins, _ = x.shape
-    if nan_policy == "zero":
+    if outside is not None and np.any(outside):
+        inside = ~np.asarray(outside, dtype=bool)
+        x *= inside
+        mask = (visited & inside if nan_policy == "exclude" else np.broadcast_to(inside, x.shape)).astype(np.float64)
+        xx = _cross_sums(x, x)
+        s1 = _cross_sums(x, mask)
+        q1 = _cross_sums(x * x, mask)
+        n = np.rint(_cross_sums(mask, mask))
+    elif nan_policy == "zero":
         xx = _cross_sums(x, x)
         s1, q1 = np.split(window_sums(np.concatenate([x, x * x])), 2)
         n = _window_counts(n_bins)
@@ -252,8 +263,10 @@ def grid_scores(
     nan_policy: NanPolicy = "zero",
     rings=REFERENCE_RINGS,
     chunk: int | None = None,
+    outside: np.ndarray | None = None,
 ) -> GridScores:
-    """60° and 90° grid scores of every rate map (U, N, N), each the best over ``rings``.
+    """60° and 90° grid scores of every rate map (U, N, N), each the best over ``rings``; ``outside``: bins that are
+    not part of the arena, left out of the autocorrelograms (see :func:`autocorrelogram`).
 
     ``variant``: ``"mean_diff"`` = (r60 + r120)/2 − (r30 + r90 + r150)/3 (Banino's default);
     ``"min_max"`` = min(r60, r120) − max(r30, r90, r150) (Sargolini's; used by Schaeffer et al.).
@@ -274,7 +287,8 @@ def grid_scores(
     i60, i90 = np.empty(units, dtype=np.int64), np.empty(units, dtype=np.int64)
     for start in range(0, units, chunk):
         part = slice(start, start + chunk)
-        s60[part], s90[part], i60[part], i90[part] = _score_chunk(maps[part], variant, nan_policy, rings, sac[part])
+        s60[part], s90[part], i60[part], i90[part] = _score_chunk(maps[part], variant, nan_policy, rings, sac[part],
+                                                                  outside)
     return GridScores(s60, s90, ring_array[i60], ring_array[i90], sac, variant, nan_policy)
 
 
@@ -300,9 +314,9 @@ def _ring_operators(n_bins: int, rings) -> tuple[np.ndarray, np.ndarray, sp.csr_
     return annulus, indicator, stacked, indicator.sum(axis=1)
 
 
-def _score_chunk(maps, variant, nan_policy, rings, sac):
+def _score_chunk(maps, variant, nan_policy, rings, sac, outside=None):
     """Scores of a chunk of maps; their autocorrelograms are written into ``sac``."""
-    autocorrelogram(maps, nan_policy, out=sac)
+    autocorrelogram(maps, nan_policy, out=sac, outside=outside)
     units, size, _ = sac.shape
     n_bins = (size + 1) // 2
     annulus, indicator, rotations, ring_area = _ring_operators(n_bins, tuple(map(tuple, rings)))

@@ -91,6 +91,7 @@ class Comparison:
     high: float
     p_value: float
     cohens_d: float
+    interval: str = "bootstrap"  # how low/high were found: "bootstrap" or "t" (few pairs)
 
 
 def compare_means(a: Sequence[float], b: Sequence[float], *, permutations: int = 10_000, seed: int = 0,
@@ -120,9 +121,15 @@ def compare_means(a: Sequence[float], b: Sequence[float], *, permutations: int =
                       float(p), float(d))
 
 
+#: Below this many pairs a bootstrap interval has no coverage to speak of (3 pairs give 10 distinct resamples):
+#: the interval is Student's t instead.
+MIN_BOOTSTRAP_PAIRS = 8
+
+
 def paired_comparison(a: Sequence[float], b: Sequence[float], *, seed: int = 0, confidence: float = 0.95) -> Comparison:
     """``b − a`` for paired samples (same seeds): a sign-flip permutation test on the differences (exact up to 2^16
-    flips), a bootstrap interval on the mean difference, and d = mean / SD of the differences."""
+    flips), an interval on the mean difference (Student's t below :data:`MIN_BOOTSTRAP_PAIRS` pairs, a percentile
+    bootstrap from there on), and d = mean / SD of the differences."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     keep = np.isfinite(a) & np.isfinite(b)
     diff = (b - a)[keep]
@@ -136,9 +143,16 @@ def paired_comparison(a: Sequence[float], b: Sequence[float], *, seed: int = 0, 
         signs = np.random.default_rng(seed).choice([-1, 1], size=(20_000, n))
     null = (signs * diff).mean(axis=1)
     p = float(np.mean(np.abs(null) >= abs(observed) - 1e-12))
-    rng = np.random.default_rng(seed)
-    boot = [rng.choice(diff, n).mean() for _ in range(2000)]
-    low, high = np.quantile(boot, [(1 - confidence) / 2, (1 + confidence) / 2])
     sd = diff.std(ddof=1)
+    if n < MIN_BOOTSTRAP_PAIRS:
+        from scipy import stats
+
+        half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n)
+        low, high, method = observed - half, observed + half, "t"
+    else:
+        rng = np.random.default_rng(seed)
+        boot = [rng.choice(diff, n).mean() for _ in range(2000)]
+        low, high = np.quantile(boot, [(1 - confidence) / 2, (1 + confidence) / 2])
+        method = "bootstrap"
     return Comparison(n, n, float(a[keep].mean()), float(b[keep].mean()), float(observed), float(low), float(high),
-                      p, float(observed / sd) if sd > 0 else math.nan)
+                      p, float(observed / sd) if sd > 0 else math.nan, method)

@@ -44,7 +44,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         count = reevaluate_sweep(args.out, lambda run_id, result: out.print(f"re-evaluated {escape(run_id)}"))
         out.print(f"{count} finished run(s) re-evaluated. Summarise with: gridzoo report {escape(args.out)}")
         return 0
-    sweep = prepare_sweep(args.spec, executor=args.executor, executor_options=options)
+    sweep = prepare_sweep(args.spec, executor=args.executor, executor_options=options, records=args.records)
     if args.dry_run:
         table = Table(title=f"{len(sweep.runs)} runs (dry run: nothing was run)", title_justify="left")
         table.add_column("id")
@@ -55,7 +55,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 0
     total[0] = len(pending_runs(sweep, args.out))
     out.print(f"Sweep {escape(args.spec)}: {len(sweep.runs)} runs, {len(sweep.runs) - total[0]} already done; "
-              f"executor {escape(args.executor)}; folder {escape(args.out)}")
+              f"executor {escape(args.executor)}; folder {escape(args.out)}"
+              + (f"; records {escape(str(sweep.records))}" if sweep.records is not None else ""))
     if out.is_terminal:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -94,7 +95,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     for name, meaning in FRACTIONS:
         out.print(f"[dim]{escape(name)}: {escape(meaning)}[/dim]")
     if report.comparisons:
-        comparisons = Table(title="paired comparisons (difference b - a, 95 % bootstrap interval, sign-flip p, d)",
+        comparisons = Table(title="paired comparisons (difference b - a, 95 % interval: t below 8 pairs, else bootstrap; sign-flip p; d)",
                             title_justify="left")
         for column in ("comparison", "outcome", "pairs", "a", "b", "b - a [95 %]", "p", "d"):
             comparisons.add_column(column, justify="left" if column in ("comparison", "outcome") else "right")
@@ -119,13 +120,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--executor", default="local", help="executor plugin (gridzoo list executors); default local")
     p.add_argument("--workers", type=arguments.positive_int, help="runs at a time (local executor)")
     p.add_argument("--executor-option", action="append", metavar="KEY=VALUE", help="an executor config value")
+    p.add_argument("--records", metavar="DIR", help="keep each finished run's committable record here (default: the "
+                   "spec's `records`); runs recorded there are not trained again")
     p.add_argument("--dry-run", action="store_true", help="validate and list the runs; run nothing")
     p.add_argument("--reevaluate", action="store_true", help="evaluate every finished run again with the current "
                    "analysis code; train nothing")
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("report", help="summarise a sweep per group: table, CSV and figures")
-    p.add_argument("dir", help="a sweep folder")
+    p.add_argument("dir", help="a sweep folder, or a sweep's records folder")
     p.add_argument("--by", action="append", metavar="AXIS", help="group by this config path (repeatable); "
                    "default: encoder and architecture")
     p.add_argument("--where", action="append", metavar="PATH=VALUE", help="only the runs whose config has this "

@@ -21,6 +21,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from gridzoo.presets import preset_path
     from gridzoo.run_folder import check_new_run_folder, default_run_dir
 
+    if args.reproduce:
+        return _reproduce(args)
     if args.resume:
         if args.config or args.preset or args.out:
             raise GridzooError("--resume continues a run in its own folder with its own config; drop CONFIG, "
@@ -52,8 +54,38 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reproduce(args: argparse.Namespace) -> int:
+    """``gridzoo train --reproduce RECORD``: train the record's config again; exit 0 only if everything matches."""
+    from rich.table import Table
+
+    from gridzoo.run_folder import check_new_run_folder, default_run_dir
+
+    if args.config or args.preset or args.resume or args.set:
+        raise GridzooError("--reproduce trains a record's own config: drop CONFIG, --preset, --resume and --set")
+    record = Path(args.reproduce)
+    if not (record / "config.json").is_file():
+        raise GridzooError(f"{args.reproduce!r} is not a run folder or run record (no config.json); check the path")
+    run_dir = check_new_run_folder(Path(args.out) if args.out else default_run_dir(f"reproduce-{record.name}"))
+    from gridzoo.training.reproduce import reproduce
+
+    out.print(f"Reproducing {escape(str(record))} into {escape(str(run_dir))}")
+    result = reproduce(record, run_dir, console=out)
+    table = Table(title=f"{escape(str(record))}, re-trained with {result.threads} thread(s)", title_justify="left")
+    for column in ("metric", "recorded", "reproduced", "verdict"):
+        table.add_column(column)
+    fmt = lambda v: "–" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v)  # noqa: E731
+    for name, a, b, verdict in result.metrics:
+        table.add_row(escape(name), fmt(a), fmt(b), verdict)
+    out.print(table)
+    out.print(f"weights: {result.weights}")
+    for line in result.differences:
+        out.print(f"differs from the record: {escape(line)}")
+    out.print("bit for bit: yes" if result.identical else "bit for bit: no")
+    return 0 if result.identical else 4
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    args.config, args.preset, args.resume = None, "demo", None
+    args.config, args.preset, args.resume, args.reproduce = None, "demo", None, None
     return cmd_train(args)
 
 
@@ -78,6 +110,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             p.add_argument("config", nargs="?", help="experiment TOML file")
             p.add_argument("--preset", help="a shipped config (see `gridzoo presets`)")
             p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint")
+            p.add_argument("--reproduce", metavar="RECORD", help="train a finished run's (or a sweep record's) config "
+                           "again under its recorded thread count and compare; exit 4 if anything differs")
         p.add_argument(
             "--set",
             action="append",

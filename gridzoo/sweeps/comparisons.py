@@ -3,8 +3,8 @@
 - **Against a baseline level of one axis** (``gridzoo report --compare PATH=BASELINE``): every run is paired with
   the run that differs from it only in ``PATH`` (same seed, same everything else), and for each other level of
   ``PATH`` and each outcome, the paired difference (level − baseline) gets a sign-flip permutation test (exact for
-  up to 16 pairs; for 0/1 outcomes such as "beats the best-unit null" this is McNemar's exact test), a bootstrap 95 %
-  interval and d = mean difference / SD of the differences. Groups follow ``--by``, minus ``PATH``.
+  up to 16 pairs; for 0/1 outcomes such as "beats the best-unit null" this is McNemar's exact test), a 95 %
+  interval (Student's t below 8 pairs, a bootstrap from 8 on) and d = mean difference / SD of the differences. Groups follow ``--by``, minus ``PATH``.
 - **Ablating grid units against random units** (when the robustness metric ran): within each run, the decoding
   error after silencing the highest-scoring units against silencing as many random units; across the runs of a
   group, the same paired test.
@@ -35,6 +35,7 @@ OUTCOMES = (
     ("n_grid_units", "grid units"),
     ("n_silent_units", "silent units"),
     ("period_median_m", "median grid period (m)"),
+    ("half_loss_step", "step at which the training loss fell half-way to its final value"),
     ("noise_doubling_level", "state noise (x activity SD) that doubles the error"),
     ("ablation_random_10pct_cm", "error after silencing 10 % random units (cm)"),
     ("ablation_random_25pct_cm", "error after silencing 25 % random units (cm)"),
@@ -42,7 +43,7 @@ OUTCOMES = (
     ("ablation_grid_high_25pct_cm", "error after silencing the 25 % best grid units (cm)"),
 )
 COLUMNS = ("comparison", "outcome", "pairs", "mean_a", "mean_b", "difference", "difference_low", "difference_high",
-           "p_value", "effect_d")
+           "interval", "p_value", "effect_d")
 
 
 def _metric(row: dict[str, Any], key: str) -> float:
@@ -53,8 +54,8 @@ def _metric(row: dict[str, Any], key: str) -> float:
 def _row(label: str, outcome: str, a: list[float], b: list[float]) -> dict[str, Any]:
     c = paired_comparison(a, b)
     return {"comparison": label, "outcome": outcome, "pairs": c.n_a, "mean_a": c.mean_a, "mean_b": c.mean_b,
-            "difference": c.difference, "difference_low": c.low, "difference_high": c.high, "p_value": c.p_value,
-            "effect_d": c.cohens_d}
+            "difference": c.difference, "difference_low": c.low, "difference_high": c.high, "interval": c.interval,
+            "p_value": c.p_value, "effect_d": c.cohens_d}
 
 
 def _without(config: dict[str, Any], path: str) -> dict[str, Any]:

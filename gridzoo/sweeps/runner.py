@@ -10,6 +10,12 @@ Layout of a sweep folder::
 Re-running the same command skips every run with a result, resumes a run that has a checkpoint, and restarts
 one that has neither. A run whose loss becomes NaN or infinite is stopped and recorded as diverged; any other
 error is recorded as failed with its message; the sweep goes on either way.
+
+**Records.** A spec's ``records`` folder (or ``--records``) receives each finished or diverged run's record as
+it ends: the same layout less the weights, checkpoints and logs (``manifest.json``, ``results/ID.json``,
+``results/ID.units.npz``, ``runs/ID/{config.json, run.json, metrics.json, metrics.csv}``), small enough to
+commit. A sweep started where a run's record exists takes its result from there and trains nothing, so a study
+continues on any machine from its committed records; ``gridzoo report RECORDS`` works from them alone.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from gridzoo.locking import lock_folder
 from gridzoo.sweeps.spec import PlannedRun, plan, read_spec
 
 MANIFEST = "manifest.json"
+#: What a run's record keeps of its run folder (besides its result and best units' maps).
+RECORD_FILES = ("config.json", "run.json", "metrics.json", "metrics.csv")
 
 
 @dataclass
@@ -41,10 +49,13 @@ class SweepSummary:
     seconds: float
 
 
-def write_manifest(out_dir: Path, spec_data: dict[str, Any], runs: list[PlannedRun]) -> None:
-    """Write the manifest, or check that the folder already holds this same sweep."""
+def write_manifest(out_dir: Path, spec_data: dict[str, Any], runs: list[PlannedRun],
+                   records: Path | None = None) -> None:
+    """Write the manifest, or check that the folder already holds this same sweep (the records folder it writes
+    to may change: it is where records go, not what the sweep is)."""
     path = out_dir / MANIFEST
     planned = {r.id: {"assignment": r.assignment, "config": r.config} for r in runs}
+    records_entry = {"records_dir": str(Path(records).resolve())} if records else {}
     if path.is_file():
         existing = json.loads(path.read_text())
         if set(existing["runs"]) != set(planned):
@@ -52,8 +63,63 @@ def write_manifest(out_dir: Path, spec_data: dict[str, Any], runs: list[PlannedR
                 f"{out_dir} holds a different sweep ({len(existing['runs'])} runs, {len(set(existing['runs']) ^ set(planned))} "
                 "differ); choose another --out, or delete it to start over"
             )
+        if existing.get("records_dir") != records_entry.get("records_dir"):
+            existing.pop("records_dir", None)
+            write_json(path, {**existing, **records_entry})
         return
-    write_json(path, {"spec": spec_data, "order": [r.id for r in runs], "runs": planned})
+    write_json(path, {"spec": spec_data, "order": [r.id for r in runs], "runs": planned, **records_entry})
+
+
+def write_records_manifest(records: Path, spec_data: dict[str, Any], runs: list[PlannedRun]) -> None:
+    """The records folder's manifest: this sweep's plan (a grown spec rewrites it; records are kept by run id,
+    which hashes the run's config, so every record stays valid)."""
+    planned = {r.id: {"assignment": r.assignment, "config": r.config} for r in runs}
+    path = records / MANIFEST
+    data = {"spec": spec_data, "order": [r.id for r in runs], "runs": planned}
+    if not path.is_file() or json.loads(path.read_text()) != data:
+        write_json(path, data)
+
+
+def record_exists(records: Path, run_id: str) -> bool:
+    return result_path(records, run_id).is_file()
+
+
+def write_record(out: Path, records: Path, run_id: str) -> None:
+    """Copy a run's record (result, best units, the run folder's small files) into ``records``, each atomically.
+    The result is written last: a record is complete once its result is there."""
+    from gridzoo.io import atomic_path
+
+    run_dir, target = out / "runs" / run_id, records / "runs" / run_id
+    target.mkdir(parents=True, exist_ok=True)
+    for name in RECORD_FILES:
+        if (run_dir / name).is_file():
+            with atomic_path(target / name) as tmp:
+                shutil.copyfile(run_dir / name, tmp)
+    (records / "results").mkdir(parents=True, exist_ok=True)
+    for source, dest in ((units_path(out, run_id), units_path(records, run_id)),
+                         (result_path(out, run_id), result_path(records, run_id))):
+        if source.is_file():
+            with atomic_path(dest) as tmp:
+                shutil.copyfile(source, tmp)
+
+
+def restore_from_records(out: Path, records: Path, run_ids: list[str]) -> list[str]:
+    """Give every run that has a record but no result in ``out`` its recorded result (and best units): such a
+    run counts as done and is not trained again. Returns the restored ids."""
+    from gridzoo.io import atomic_path
+
+    restored = []
+    for run_id in run_ids:
+        if result_path(out, run_id).is_file() or not record_exists(records, run_id):
+            continue
+        (out / "results").mkdir(parents=True, exist_ok=True)
+        if units_path(records, run_id).is_file():
+            with atomic_path(units_path(out, run_id)) as tmp:
+                shutil.copyfile(units_path(records, run_id), tmp)
+        data = json.loads(result_path(records, run_id).read_text())
+        write_json(result_path(out, run_id), {**data, "from_record": True})
+        restored.append(run_id)
+    return restored
 
 
 def read_manifest(out_dir: Path) -> dict[str, Any]:
@@ -137,6 +203,8 @@ def run_one(out_dir: str, run_id: str) -> dict[str, Any]:
             result.update(status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
     result["seconds"] = round(time.perf_counter() - started, 3)
     write_json(target, result)
+    if manifest.get("records_dir") and result["status"] in ("finished", "diverged"):
+        write_record(out, Path(manifest["records_dir"]), run_id)
     return result
 
 
@@ -153,7 +221,10 @@ def evaluate_run(out: Path, run_id: str, spec: dict[str, Any], experiment=None) 
     evaluation = evaluate_model(experiment, model, samples=spec.get("samples", 50_000), draw=False,
                                 metrics=spec.get("evaluate_metrics", []), null_seeds=spec.get("null_seeds"))
     save_best_units(units_path(out, run_id), evaluation.details)
-    return {k: _finite(v) for k, v in evaluation.values.items()}
+    from gridzoo.training.curves import half_loss_step
+
+    values = {**evaluation.values, "half_loss_step": half_loss_step(run_dir / "metrics.csv")}
+    return {k: _finite(v) for k, v in values.items()}
 
 
 def reevaluate_sweep(out_dir: str | Path, on_result: Callable[[str, dict], None] | None = None) -> int:
@@ -171,8 +242,8 @@ def reevaluate_sweep(out_dir: str | Path, on_result: Callable[[str, dict], None]
             if not path.is_file():
                 continue
             result = json.loads(path.read_text())
-            if result.get("status") != "finished":
-                continue
+            if result.get("status") != "finished" or not (out / "runs" / run_id / "model.safetensors").is_file():
+                continue  # not finished, or known from its record only (no weights here to evaluate)
             started = time.perf_counter()
             result["metrics"] = evaluate_run(out, run_id, manifest["spec"])
             result["reevaluated"] = __version__
@@ -197,21 +268,31 @@ class PreparedSweep:
     spec: Any
     runs: list[PlannedRun]
     runner: Any
+    records: Path | None = None
 
 
 def prepare_sweep(
-    spec_path: str | Path, *, executor: str = "local", executor_options: dict[str, Any] | None = None
+    spec_path: str | Path, *, executor: str = "local", executor_options: dict[str, Any] | None = None,
+    records: str | Path | None = None,
 ) -> PreparedSweep:
-    """Read the spec, validate every run and the executor's options; nothing is written or run."""
+    """Read the spec, validate every run and the executor's options; nothing is written or run. ``records``
+    (default: the spec's ``records``, relative to the spec) is where finished runs' records are kept."""
     from gridzoo.registry import build
 
     spec, base = read_spec(spec_path)
     runs = plan(spec, base, source=str(spec_path))
-    return PreparedSweep(spec, runs, build("executors", executor, **(executor_options or {})))
+    if records is None and spec.records:
+        records = Path(spec_path).parent / spec.records
+    if records is not None and Path(records).exists() and not Path(records).is_dir():
+        raise GridzooError(f"records folder {str(records)!r} is a file; name a folder (it is created if missing)")
+    return PreparedSweep(spec, runs, build("executors", executor, **(executor_options or {})),
+                         Path(records) if records is not None else None)
 
 
 def pending_runs(sweep: PreparedSweep, out_dir: str | Path) -> list[str]:
-    return [r.id for r in sweep.runs if not result_path(Path(out_dir), r.id).is_file()]
+    """Runs with neither a result in ``out_dir`` nor a record."""
+    return [r.id for r in sweep.runs if not result_path(Path(out_dir), r.id).is_file()
+            and not (sweep.records is not None and record_exists(sweep.records, r.id))]
 
 
 def execute_sweep(
@@ -232,7 +313,20 @@ def execute_sweep(
 
 
 def _execute_locked(sweep: PreparedSweep, out: Path, on_result) -> SweepSummary:
-    write_manifest(out, sweep.spec.model_dump(mode="json"), sweep.runs)
+    spec_data = sweep.spec.model_dump(mode="json")
+    write_manifest(out, spec_data, sweep.runs, sweep.records)
+    if sweep.records is not None:
+        try:
+            sweep.records.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise GridzooError(f"cannot create the records folder {str(sweep.records)!r}: {exc.strerror}") from None
+        write_records_manifest(sweep.records, spec_data, sweep.runs)
+        restore_from_records(out, sweep.records, [r.id for r in sweep.runs])
+        for r in sweep.runs:  # runs that ended before the sweep had a records folder
+            path = result_path(out, r.id)
+            if path.is_file() and not record_exists(sweep.records, r.id) and json.loads(path.read_text()).get(
+                    "status") in ("finished", "diverged"):
+                write_record(out, sweep.records, r.id)
     if hasattr(sweep.runner, "sweep_dir"):
         sweep.runner.sweep_dir = out
     pending = pending_runs(sweep, out)
@@ -256,9 +350,10 @@ def run_sweep(
     executor_options: dict[str, Any] | None = None,
     dry_run: bool = False,
     on_result: Callable[[str, dict], None] | None = None,
+    records: str | Path | None = None,
 ) -> tuple[list[PlannedRun], SweepSummary | None]:
     """Prepare (validating every run) and, unless ``dry_run``, execute a sweep."""
-    sweep = prepare_sweep(spec_path, executor=executor, executor_options=executor_options)
+    sweep = prepare_sweep(spec_path, executor=executor, executor_options=executor_options, records=records)
     if dry_run:
         return sweep.runs, None
     return sweep.runs, execute_sweep(sweep, out_dir, on_result)

@@ -5,6 +5,8 @@
     seeds = [0, 1, 2]                     # every run is repeated once per seed (training.seed), unless its grid
                                           # lists "training.seed" as an axis of its own
     samples = 50000                       # evaluation positions per run
+    records = "nfl-mini"                  # optional: keep each finished run's record here (relative to this
+                                          # file; commit it); a recorded run is never trained again
 
     [set]                                 # applied to every run
     "training.steps" = 2000
@@ -84,6 +86,8 @@ class SweepSpec(StrictConfig):
                                         "run's evaluation (e.g. robustness).")
     null_seeds: int | None = Field(None, ge=0, description="Untrained networks in the best-unit null (default: the "
                                    "metric's, 19).")
+    records: str | None = Field(None, description="A folder (relative to the spec) that keeps each finished run's "
+                                "committable record (no weights); runs recorded there are not trained again.")
     set: dict[str, Any] = Field(default_factory=dict)
     grid: list[dict[str, list[Any]]] = Field(default_factory=list)
     random: list[RandomBlock] = Field(default_factory=list)

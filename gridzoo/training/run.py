@@ -122,6 +122,7 @@ def create_run_dir(experiment: Experiment, out: Path, meta: dict[str, Any]) -> t
                 "torch_version": torch.__version__,
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "components": experiment.provenance(),
+                "precision": experiment.training.precision,
                 "status": "created",
                 **meta,
             },

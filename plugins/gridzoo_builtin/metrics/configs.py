@@ -16,6 +16,13 @@ class DecodingErrorConfig(ComponentConfig):
 
 
 
+class LinearReadoutConfig(ComponentConfig):
+    layer: str | None = Field(None, description="Layer to read position from; default: the architecture's scored layer.")
+    ridge: float = Field(1e-4, gt=0, description="Ridge penalty, relative to the mean variance of the activities.")
+    fit_set: int = Field(1, ge=1, description="Which independent analysis set the readout is fitted on (it is tested "
+                         "on the evaluation's own set).")
+
+
 class GridCellsConfig(ComponentConfig):
     layer: str | None = Field(None, description="Layer to score; default: the architecture's scored layer.")
     bins: int = Field(44, ge=5, le=256, description="Bins per side of the rate maps (NFL: 44 of 5 cm; also 20, 32).")
@@ -28,6 +35,10 @@ class GridCellsConfig(ComponentConfig):
     nan_policy: Literal["zero", "exclude"] = Field(
         "zero", description="Unvisited bins in the autocorrelogram: 'zero' (the reference) or 'exclude'."
     )
+    arena_mask: bool = Field(
+        True, description="Leave the bins beyond a non-square arena's walls out of the autocorrelograms (a box has "
+        "none, so its scores are the reference's); false zero-fills them as the reference code would, which lets "
+        "the arena's shape become structure in every unit's autocorrelogram.")
     units: int | None = Field(None, gt=0, description="Score only the first N units of the layer (all if unset).")
     thresholds: tuple[float, ...] = Field((0.3, 0.8, 1.15), description="Fixed score_60 thresholds to report.")
     nulls: tuple[Literal["shift", "untrained", "bins"], ...] = Field(

@@ -57,8 +57,22 @@ class GridCells(Metric):
             raise IncompatibleComponentsError(f"{section}: grid_cells scores 2-D rate maps; this environment is "
                                               f"{env.dimensions}-D (use grid_cells_3d)")
 
+    _outside: np.ndarray | None = None  # bins beyond a non-square arena's walls (set per evaluation)
+
     def _scores(self, maps: np.ndarray) -> GridScores:
-        return grid_scores(maps, variant=self.config.variant, nan_policy=self.config.nan_policy)
+        return grid_scores(maps, variant=self.config.variant, nan_policy=self.config.nan_policy, outside=self._outside)
+
+    def _arena_mask(self, environment, ratemaps) -> np.ndarray | None:
+        """Bins whose centre lies outside the arena (none in a box): left out of every autocorrelogram."""
+        if not self.config.arena_mask:
+            return None
+        import torch
+
+        xs, ys = ratemaps.bin_centres
+        gx, gy = np.meshgrid(xs, ys, indexing="ij")
+        points = torch.as_tensor(np.stack([gx, gy], -1), dtype=torch.float32)
+        outside = ~environment.contains(points).cpu().numpy()
+        return outside if outside.any() else None
 
     def _limit(self, maps: np.ndarray) -> np.ndarray:
         return maps[: self.config.units] if self.config.units else maps
@@ -73,8 +87,9 @@ class GridCells(Metric):
         cfg = self.config
         layer = rollout.layer(cfg.layer)
         ratemaps = rollout.rate_maps(layer, cfg.bins, cfg.smoothing)
+        self._outside = self._arena_mask(rollout.environment, ratemaps)
         maps = self._limit(ratemaps.maps)
-        key = ("grid_scores", layer, cfg.bins, cfg.smoothing, cfg.variant, cfg.nan_policy, cfg.units)
+        key = ("grid_scores", layer, cfg.bins, cfg.smoothing, cfg.variant, cfg.nan_policy, cfg.units, cfg.arena_mask)
         scores: GridScores = rollout.cached(key, lambda: self._scores(maps))  # type: ignore[assignment]
         s60 = scores.score_60
         active = ~silent_units(maps)
@@ -149,6 +164,7 @@ class GridCells(Metric):
         # "v2": since 0.2, null networks walk trajectories of their own seed (earlier entries depended on the
         # first run's trajectories and are not reused).
         key = "-".join(map(str, ("v2", analysis.null_key, layer, cfg.bins, cfg.smoothing, cfg.variant, cfg.nan_policy,
+                                 *(("masked",) if self._outside is not None else ()),
                                  cfg.units, cfg.best_unit_null_seeds)))
         best = cache.get("best_unit_null", key)
         if best is None:
