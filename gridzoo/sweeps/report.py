@@ -42,7 +42,7 @@ FRACTIONS = (
     ("best_over_0.3", "path-integrating runs whose best active unit scores > 0.3"),
     ("best_over_0.8", "path-integrating runs whose best active unit scores > 0.8"),
     ("beats_best_unit_null", "path-integrating runs whose best unit beats every untrained network's best unit"),
-    ("has_lattice_unit", "path-integrating runs with a unit whose fields form a hexagonal lattice (>= 7 fields)"),
+    ("has_lattice_unit", "path-integrating runs with a unit whose >= 7 fields form a hexagonal lattice (arrangement null p < 0.05)"),
 )
 COLUMNS = ("runs", "finished", "diverged", "failed",
            *[c for name, _ in FRACTIONS for c in (f"fraction_{name}", f"fraction_{name}_low", f"fraction_{name}_high")],

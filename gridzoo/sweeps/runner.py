@@ -249,6 +249,8 @@ def reevaluate_sweep(out_dir: str | Path, on_result: Callable[[str, dict], None]
             result["reevaluated"] = __version__
             result["evaluation_seconds"] = round(time.perf_counter() - started, 3)
             write_json(path, result)
+            if manifest.get("records_dir"):
+                write_record(out, Path(manifest["records_dir"]), run_id)
             count += 1
             if on_result is not None:
                 on_result(run_id, result)

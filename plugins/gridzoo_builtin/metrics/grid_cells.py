@@ -121,6 +121,7 @@ class GridCells(Metric):
         order = units_field_order(maps, ratemaps.bin_centres, np.flatnonzero(gridlike), cfg.field_threshold,
                                   cfg.field_min_bins)
         values["n_lattice_units"] = float(sum(o.hexagonal for o in order.values()))
+        values["n_lattice_units_fixed"] = float(sum(o.hexagonal_fixed for o in order.values()))
         counts = [o.n_fields for o in order.values()]
         values["grid_unit_fields_median"] = float(np.median(counts)) if counts else float("nan")
         best = int(np.flatnonzero(active)[np.argmax(s60[active])]) if n_active else None
@@ -130,6 +131,7 @@ class GridCells(Metric):
             values["best_unit_fields"] = float(best_order.n_fields)
             values["best_unit_psi6"] = best_order.psi6
             values["best_unit_spacing_cv"] = best_order.spacing_cv
+            values["best_unit_lattice_p"] = best_order.p_arrangement
         modules = self._modules(rollout, layer, geometry.period, gridlike, values)
         self.details = {"maps": ratemaps, "scores": scores, "nulls": nulls, "threshold": threshold, "active": active,
                         "geometry": geometry, "gridlike": gridlike, "modules": modules, "order": order}
