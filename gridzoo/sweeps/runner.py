@@ -193,6 +193,9 @@ def run_one(out_dir: str, run_id: str) -> dict[str, Any]:
                     shutil.rmtree(run_dir, ignore_errors=True)
                     train(experiment, run_dir, console=console, live=False)
             result.update(status="finished", metrics=evaluate_run(out, run_id, manifest["spec"], experiment))
+            from gridzoo.run_folder import read_run_file
+
+            result["machine"] = read_run_file(run_dir).get("machine")  # the record says what it ran on
         except TrainingDiverged as exc:
             result.update(status="diverged", error=f"{exc.reason} at step {exc.step}", step=exc.step)
         except TrainingInterrupted as exc:

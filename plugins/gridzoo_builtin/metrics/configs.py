@@ -99,6 +99,21 @@ class RobustnessConfig(ComponentConfig):
     seed: int = Field(0, ge=0, description="Seed of the noise and of the random unit sets.")
 
 
+class ErrorCorrectionConfig(ComponentConfig):
+    layer: str | None = Field(None, description="Layer that receives the noise and the perturbation; default: the "
+                              "recurrent state (what is carried between steps).")
+    length_multiplier: int = Field(15, ge=2, le=100, description="Rollouts this many times the training trajectory "
+                                   "length (the issue's 10-25x: how the error grows far beyond what was trained).")
+    batch: int = Field(100, ge=2, description="Trajectories per rollout.")
+    noise_levels: tuple[float, ...] = Field(
+        (0.0, 0.02, 0.05), description="Std of Gaussian noise added to the state at every step, in the layer's own "
+        "(absolute) units: the same noise for every network, not scaled by its activity.")
+    perturbation: float = Field(0.2, gt=0, description="Std (absolute, per unit) of one kick given to the state at "
+                                "perturb_at; recovery is measured after it, in a noise-free rollout.")
+    perturb_at: int | None = Field(None, ge=1, description="Step of the kick; default: the training length.")
+    seed: int = Field(0, ge=0, description="Seed of the trajectories, the noise and the kick.")
+
+
 class GridCells3DConfig(ComponentConfig):
     layer: str | None = Field(None, description="Layer to score; default: the architecture's scored layer.")
     bins: int = Field(16, ge=5, le=64, description="Voxels per side of the 3-D rate maps.")
