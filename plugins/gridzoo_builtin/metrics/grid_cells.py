@@ -64,7 +64,7 @@ class GridCells(Metric):
 
     def _arena_mask(self, environment, ratemaps) -> np.ndarray | None:
         """Bins whose centre lies outside the arena (none in a box): left out of every autocorrelogram."""
-        if not self.config.arena_mask:
+        if not self.config.arena_mask or not hasattr(environment, "contains"):
             return None
         import torch
 
