@@ -21,6 +21,27 @@ from pathlib import Path
 from typing import Any, Iterator
 
 
+def open_regular(path: str | Path, flags: int, mode: int = 0o644) -> int:
+    """``os.open`` that never follows a symlink and refuses anything but a regular file: the one rule for files
+    gridzoo opens inside a run, sweep, evaluation or zoo folder, which may come from someone else (a planted
+    ``.gridzoo-lock -> ~/.bashrc`` would otherwise be truncated). Raises :class:`gridzoo.errors.GridzooError`."""
+    import stat
+
+    from gridzoo.errors import GridzooError
+
+    try:
+        fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0), mode)
+    except OSError as exc:
+        if Path(path).is_symlink():
+            raise GridzooError(f"{path} is a symbolic link; gridzoo never follows links inside its folders (remove "
+                               "it)") from None
+        raise GridzooError(f"cannot open {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise GridzooError(f"{path} is not a regular file; gridzoo opens only regular files inside its folders")
+    return fd
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -38,7 +38,9 @@ class FolderLock:
     def acquire(self) -> "FolderLock":
         if fcntl is None or self._fd is not None:
             return self
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        from gridzoo.io import open_regular
+
+        fd = open_regular(self.path, os.O_RDWR | os.O_CREAT)  # never through a planted symlink
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -194,3 +194,30 @@ def test_runs_csv_fills_every_axis_of_a_run_shared_by_two_grids(tmp_path):
     table = {r["id"]: r for r in csv.DictReader(path.open())}
     assert table["shared"]["architecture.input_dropout"] == "0" and table["other"]["encoder.sigma"] == "0.12"
     assert table["other"]["architecture.input_dropout"] == "0.5"
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_a_two_worker_sweep_starts_no_new_run(tmp_path):
+    # gridzoo 0.2.0 stopped the two running runs and then started, trained and evaluated all six queued ones. (It
+    # now exits in about 45 s on the 2-core machine, not the few seconds issue #22 asks for: not yet found why.)
+    import os
+
+    spec = write_spec(tmp_path, steps=5000)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "gridzoo", "sweep", str(spec), "--out", str(out), "--workers", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and len(list((out / "runs").glob("*/checkpoints/last.ckpt"))) < 2:
+            time.sleep(0.5)
+        assert len(list((out / "logs").glob("*.log"))) == 2
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground process group
+        started = time.time()
+        code = proc.wait(timeout=120)
+        assert time.time() - started < 120
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert code == 130, proc.stderr.read()[-2000:]
+    assert len(list((out / "logs").glob("*.log"))) == 2  # no queued run was started
+    assert not list((out / "results").glob("*.json"))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import time
 import traceback
@@ -38,6 +39,10 @@ from gridzoo.sweeps.spec import PlannedRun, plan, read_spec
 MANIFEST = "manifest.json"
 #: What a run's record keeps of its run folder (besides its result and best units' maps).
 RECORD_FILES = ("config.json", "run.json", "metrics.json", "metrics.csv")
+#: Set in a process once one of its runs has been interrupted (Ctrl-C, SIGTERM): it starts no further run. A pool
+#: hands each worker its next task before the parent sees the interruption, so cancelling queued tasks in the
+#: parent alone lets one more run start per worker.
+_interrupted = False
 
 
 @dataclass
@@ -170,10 +175,13 @@ def run_one(out_dir: str, run_id: str) -> dict[str, Any]:
     from gridzoo.config import load_experiment
     from gridzoo.training import resume, train
 
+    global _interrupted
     out = Path(out_dir)
     target = result_path(out, run_id)
     if target.is_file():
         return json.loads(target.read_text())
+    if _interrupted:
+        raise SweepInterrupted(out, run_id, 0)
     manifest = read_manifest(out)
     entry = manifest["runs"][run_id]
     run_dir = out / "runs" / run_id
@@ -181,7 +189,9 @@ def run_one(out_dir: str, run_id: str) -> dict[str, Any]:
     log.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     result: dict[str, Any] = {"id": run_id, "assignment": entry["assignment"]}
-    with open(log, "a") as stream:
+    from gridzoo.io import open_regular
+
+    with os.fdopen(open_regular(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND), "a") as stream:
         console = Console(file=stream, force_terminal=False, width=120)
         try:
             experiment = load_experiment(data=entry["config"])
@@ -199,6 +209,7 @@ def run_one(out_dir: str, run_id: str) -> dict[str, Any]:
         except TrainingDiverged as exc:
             result.update(status="diverged", error=f"{exc.reason} at step {exc.step}", step=exc.step)
         except TrainingInterrupted as exc:
+            _interrupted = True
             # Ctrl-C or SIGTERM: not a result. No result file, so that rerunning the sweep resumes this run from its
             # checkpoint; and the sweep stops instead of starting the next run.
             raise SweepInterrupted(out, run_id, exc.step) from None
@@ -318,6 +329,8 @@ def execute_sweep(
 
 
 def _execute_locked(sweep: PreparedSweep, out: Path, on_result) -> SweepSummary:
+    global _interrupted
+    _interrupted = False  # a new sweep command (in-process workers share this module)
     spec_data = sweep.spec.model_dump(mode="json")
     write_manifest(out, spec_data, sweep.runs, sweep.records)
     if sweep.records is not None:

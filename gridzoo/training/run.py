@@ -354,10 +354,12 @@ def _log_failure(run_dir: Path, exc: BaseException) -> None:
     """Keep the traceback of an unexpected failure in the run folder; the CLI says where it is."""
     import traceback
 
+    from gridzoo.io import write_text
+
     try:
-        (run_dir / ERROR_LOG).write_text("".join(traceback.format_exception(exc)))
-        exc.gridzoo_log = run_dir / ERROR_LOG  # type: ignore[attr-defined]
-    except OSError:
+        write_text(run_dir / ERROR_LOG, "".join(traceback.format_exception(exc)))  # atomic: replaces a link, never
+        exc.gridzoo_log = run_dir / ERROR_LOG  # type: ignore[attr-defined]      # writes through it
+    except (OSError, GridzooError):
         pass
 
 

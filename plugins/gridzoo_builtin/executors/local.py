@@ -67,8 +67,15 @@ class LocalExecutor(Executor):
                 on_result(item, task(item))
             return
         context = multiprocessing.get_context("spawn")  # no fork of a process that holds torch threads
-        with ProcessPoolExecutor(self.config.workers, mp_context=context, initializer=_init_worker,
-                                 initargs=(self.threads(), os.getpid())) as pool:
+        pool = ProcessPoolExecutor(self.config.workers, mp_context=context, initializer=_init_worker,
+                                   initargs=(self.threads(), os.getpid()))
+        try:
             futures = {pool.submit(task, item): item for item in items}
             for future in as_completed(futures):
                 on_result(futures[future], future.result())
+        except BaseException:
+            # Ctrl-C, SIGTERM or a run's interruption: no queued run may start (the running ones stop at their
+            # checkpoint on the same signal, which reaches every process of the group).
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
