@@ -51,3 +51,15 @@ def decoding_error_cm(rollout: Rollout, encoder: int | None = None) -> float | N
     decoded = rollout.encoders[index].decode(rollout.outputs[index])
     delta = rollout.environment.difference(decoded, rollout.trajectories.position)
     return float(delta.norm(dim=-1).mean() * 100)
+
+
+def require_decoding_and_interventions(experiment, section: str, metric: str, acts: str) -> None:
+    """Refuse, before training, an experiment in which a metric that decodes position from a network run with
+    ``acts`` inside it (noise, silenced units, a kick) could measure nothing."""
+    if not any(e.cls.decodes_position for e in experiment.encoders):
+        raise IncompatibleComponentsError(f"{section}: {metric} measures decoding error, so it needs an encoder that "
+                                          "decodes positions")
+    if not getattr(experiment.architecture.cls, "supports_interventions", False):
+        raise IncompatibleComponentsError(
+            f"{section}: the architecture {experiment.architecture.info.name!r} does not support interventions "
+            f"({acts} inside its forward pass)")

@@ -28,12 +28,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gridzoo.errors import IncompatibleComponentsError
 from gridzoo.io import atomic_path
 from gridzoo.metric import Metric, Rollout
 from gridzoo.seeding import Stream, generator
 
 from gridzoo_builtin.metrics.configs import ErrorCorrectionConfig
+from gridzoo_builtin.metrics.decoding import require_decoding_and_interventions
 
 FIETE = (
     "Fiete, Burak & Brookings (2008). What grid cells convey about rat location. J Neurosci 28; Sreenivasan & "
@@ -71,13 +71,7 @@ class ErrorCorrection(Metric):
 
     @classmethod
     def check_experiment(cls, experiment, config, section) -> None:
-        if not any(e.cls.decodes_position for e in experiment.encoders):
-            raise IncompatibleComponentsError(f"{section}: error_correction measures decoding error, so it needs an "
-                                              "encoder that decodes positions")
-        if not getattr(experiment.architecture.cls, "supports_interventions", False):
-            raise IncompatibleComponentsError(
-                f"{section}: the architecture {experiment.architecture.info.name!r} does not support interventions "
-                "(noise or a kick inside its forward pass)")
+        require_decoding_and_interventions(experiment, section, "error_correction", "noise or a kick")
 
     def compute(self, rollout: Rollout) -> dict[str, float]:
         cfg, model = self.config, rollout.model

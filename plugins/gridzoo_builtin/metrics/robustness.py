@@ -24,12 +24,11 @@ import numpy as np
 import torch
 
 from gridzoo.analysis.gridscore import grid_scores
-from gridzoo.errors import IncompatibleComponentsError
 from gridzoo.io import atomic_path
 from gridzoo.metric import Metric, Rollout
 
 from gridzoo_builtin.metrics.configs import RobustnessConfig
-from gridzoo_builtin.metrics.decoding import decoding_error_cm
+from gridzoo_builtin.metrics.decoding import decoding_error_cm, require_decoding_and_interventions
 from gridzoo_builtin.metrics.grid_cells import silent_units
 
 BANINO = (
@@ -68,13 +67,7 @@ class Robustness(Metric):
 
     @classmethod
     def check_experiment(cls, experiment, config, section) -> None:
-        if not any(e.cls.decodes_position for e in experiment.encoders):
-            raise IncompatibleComponentsError(f"{section}: robustness measures decoding error, so it needs an encoder "
-                                              "that decodes positions")
-        if not getattr(experiment.architecture.cls, "supports_interventions", False):
-            raise IncompatibleComponentsError(
-                f"{section}: the architecture {experiment.architecture.info.name!r} does not support interventions "
-                "(noise or silenced units inside its forward pass)")
+        require_decoding_and_interventions(experiment, section, "robustness", "noise or silenced units")
 
     def _error(self, rollout: Rollout, interventions) -> float:
         again = rollout.model.rollout(rollout.trajectories, interventions=interventions)
