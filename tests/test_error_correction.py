@@ -106,5 +106,5 @@ def test_it_runs_on_a_built_in_network_through_evaluate(tmp_path):
     evaluation = evaluate_model(experiment, build_model(experiment), samples=2_000, out=tmp_path,
                                 metrics=["error_correction"])
     v = evaluation.values
-    assert {"kick_excess_cm", "recovery_fraction", "drift_noise_0.05_cm_per_step", "long_error_cm"} <= set(v)
+    assert {"kick_excess_cm", "recovery_fraction", "drift_noise_0.01_cm_per_step", "long_error_cm"} <= set(v)
     assert (tmp_path / "error_correction.csv").is_file() and (tmp_path / "error_correction.png").is_file()

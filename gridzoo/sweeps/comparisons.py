@@ -31,7 +31,7 @@ OUTCOMES = (
     ("decoding_error_cm", "decoding error (cm)"),
     ("linear_error_cm", "decoding error of a linear readout of the scored layer (cm)"),
     ("recovery_fraction", "fraction of a state kick's excess error gone by the end of a long rollout"),
-    ("drift_noise_0.05_cm_per_step", "drift of the error under absolute state noise 0.05 (cm per step)"),
+    ("drift_noise_0.01_cm_per_step", "drift of the error under absolute state noise 0.01 (cm per step)"),
     ("score_60_max", "best active unit's 60° score"),
     ("has_grid_units", "best unit beats the best-unit null (0/1)"),
     ("fraction_score_60_over_null", "fraction of active units over the unit null"),

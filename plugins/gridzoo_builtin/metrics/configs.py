@@ -106,9 +106,10 @@ class ErrorCorrectionConfig(ComponentConfig):
                                    "length (the issue's 10-25x: how the error grows far beyond what was trained).")
     batch: int = Field(100, ge=2, description="Trajectories per rollout.")
     noise_levels: tuple[float, ...] = Field(
-        (0.0, 0.02, 0.05), description="Std of Gaussian noise added to the state at every step, in the layer's own "
-        "(absolute) units: the same noise for every network, not scaled by its activity.")
-    perturbation: float = Field(0.2, gt=0, description="Std (absolute, per unit) of one kick given to the state at "
+        (0.0, 0.005, 0.01), description="Std of Gaussian noise added to the state at every step, in the layer's own "
+        "(absolute) units: the same noise for every network, not scaled by its activity. (A trained nfl2022-dos-mini "
+        "state has an activity std of about 0.05.)")
+    perturbation: float = Field(0.05, gt=0, description="Std (absolute, per unit) of one kick given to the state at "
                                 "perturb_at; recovery is measured after it, in a noise-free rollout.")
     perturb_at: int | None = Field(None, ge=1, description="Step of the kick; default: the training length.")
     seed: int = Field(0, ge=0, description="Seed of the trajectories, the noise and the kick.")
