@@ -144,6 +144,17 @@ def write_json(path: str | Path, data: Any) -> None:
     write_text(path, dumps(data) + "\n")
 
 
+def write_csv(path: str | Path, header: list[str] | tuple[str, ...], rows) -> Path:
+    """A CSV file (header, then rows), written atomically; for a metric's curves."""
+    import csv
+
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return Path(path)
+
+
 def csv_cell(value: Any) -> Any:
     """A value as a CSV cell of gridzoo's tables: floats to 6 significant digits (empty when not finite),
     dicts and lists as JSON, anything else as it is."""

@@ -21,14 +21,13 @@ own. Curves: ``error_correction.csv`` and the figure ``error_correction.png``.
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from gridzoo.io import atomic_path
+from gridzoo.io import write_csv
 from gridzoo.metric import Metric, Rollout
 from gridzoo.seeding import Stream, generator
 
@@ -129,11 +128,10 @@ class ErrorCorrection(Metric):
 
         out_dir.mkdir(parents=True, exist_ok=True)
         levels = list(d["curves"])
-        with atomic_path(out_dir / "error_correction.csv") as tmp, open(tmp, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["step", *[f"error_noise_{lv:g}_cm" for lv in levels], "error_kicked_cm"])
-            for i in range(len(d["clean"])):
-                writer.writerow([i + 1, *[f"{d['curves'][lv][i]:.6g}" for lv in levels], f"{d['kicked'][i]:.6g}"])
+        write_csv(out_dir / "error_correction.csv", ["step", *[f"error_noise_{lv:g}_cm" for lv in levels],
+                                                         "error_kicked_cm"],
+                  ([i + 1, *[f"{d['curves'][lv][i]:.6g}" for lv in levels], f"{d['kicked'][i]:.6g}"]
+                   for i in range(len(d["clean"]))))
         plt = _pyplot()
         fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
         steps = np.arange(1, len(d["clean"]) + 1)

@@ -16,7 +16,6 @@ Evaluated on the run's fixed evaluation batch, in evaluation mode (no dropout). 
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import numpy as np
 import torch
 
 from gridzoo.analysis.gridscore import grid_scores
-from gridzoo.io import atomic_path
+from gridzoo.io import write_csv
 from gridzoo.metric import Metric, Rollout
 
 from gridzoo_builtin.metrics.configs import RobustnessConfig
@@ -140,14 +139,9 @@ class Robustness(Metric):
         from gridzoo.analysis.figures import _pyplot, _save
 
         out_dir.mkdir(parents=True, exist_ok=True)
-        with atomic_path(out_dir / "robustness_noise.csv") as tmp, open(tmp, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["noise_level", "decoding_error_cm", "std_cm"])
-            writer.writerows(d["noise"])
-        with atomic_path(out_dir / "robustness_ablation.csv") as tmp, open(tmp, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["order", "fraction", "units", "decoding_error_cm", "std_cm"])
-            writer.writerows(d["ablation"])
+        write_csv(out_dir / "robustness_noise.csv", ["noise_level", "decoding_error_cm", "std_cm"], d["noise"])
+        write_csv(out_dir / "robustness_ablation.csv", ["order", "fraction", "units", "decoding_error_cm", "std_cm"],
+                  d["ablation"])
         plt = _pyplot()
         fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
         levels = [r[0] for r in d["noise"]]
