@@ -58,6 +58,25 @@ def test_plan_expands_grids_seeds_and_random_draws(tmp_path):
     assert cartesian and all(set(r.config["encoder"]) == {"name"} for r in cartesian)
 
 
+def test_by_seed_order_starts_every_arm_of_a_seed_first_and_keeps_the_ids(tmp_path):
+    listed_spec, base = read_spec(write_spec(tmp_path))
+    listed = plan(listed_spec, base)
+    by_seed = plan(listed_spec.model_copy(update={"order": "by_seed"}), base)
+    assert [r.assignment["training.seed"] for r in listed] == [0, 1] * 4
+    assert [r.assignment["training.seed"] for r in by_seed] == [0] * 4 + [1] * 4
+    assert sorted(r.id for r in listed) == sorted(r.id for r in by_seed)
+    # Within a seed the listed order is kept.
+    assert [r.id for r in by_seed[:4]] == [r.id for r in listed if r.assignment["training.seed"] == 0]
+    with pytest.raises(ConfigError, match="order"):
+        read_spec(_with_line(write_spec(tmp_path), 'order = "random"'))
+
+
+def _with_line(path: Path, line: str) -> Path:
+    text = path.read_text().replace('samples = 2000', f'samples = 2000\n{line}')
+    path.write_text(text)
+    return path
+
+
 def test_every_run_is_validated_before_anything_runs(tmp_path, capsys):
     spec = write_spec(tmp_path, extra='\n[[grid]]\n"encoder.sigma" = [-1.0]\n')
     assert main(["sweep", str(spec), "--out", str(tmp_path / "out")]) == 2

@@ -7,6 +7,8 @@
     samples = 50000                       # evaluation positions per run
     records = "nfl-mini"                  # optional: keep each finished run's record here (relative to this
                                           # file; commit it); a recorded run is never trained again
+    order = "by_seed"                     # optional: run seed 0 of every arm first, then seed 1... (default
+                                          # "listed": grid by grid), so a study stopped part-way holds whole pairs
 
     [set]                                 # applied to every run
     "training.steps" = 2000
@@ -35,7 +37,7 @@ import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -88,6 +90,9 @@ class SweepSpec(StrictConfig):
                                    "metric's, 19).")
     records: str | None = Field(None, description="A folder (relative to the spec) that keeps each finished run's "
                                 "committable record (no weights); runs recorded there are not trained again.")
+    order: Literal["listed", "by_seed"] = Field("listed", description="The order runs start in: as listed, or "
+                                                "every arm's seed 0 first, then seed 1..., so that a study run in "
+                                                "pieces holds complete paired sets early. Ids do not depend on it.")
     set: dict[str, Any] = Field(default_factory=dict)
     grid: list[dict[str, list[Any]]] = Field(default_factory=list)
     random: list[RandomBlock] = Field(default_factory=list)
@@ -172,7 +177,10 @@ def plan(spec: SweepSpec, base: dict[str, Any], source: str = "sweep") -> list[P
             raise ConfigError(f"{source}: a run has an invalid config; nothing was run: {errors[0]}")
         shown = "\n".join(errors[:10]) + (f"\n... and {len(errors) - 10} more" if len(errors) > 10 else "")
         raise ConfigError(f"{source}: {len(errors)} run(s) have invalid configs; nothing was run:\n{shown}")
-    return list(runs.values())
+    ordered = list(runs.values())
+    if spec.order == "by_seed":  # stable: within a seed, runs keep the order they are listed in
+        ordered.sort(key=lambda r: r.experiment.training.seed)
+    return ordered
 
 
 def value_at(config: dict[str, Any], path: str) -> Any:
