@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from gridzoo.cli import main
 from gridzoo.errors import ConfigError
@@ -179,6 +180,24 @@ def test_local_pool_and_dry_run(tmp_path, capsys):
     assert "8 runs (dry run" in capsys.readouterr().out and not (tmp_path / "dry").exists()
     _, summary = run_sweep(spec, tmp_path / "pool", executor_options={"workers": 2, "threads_per_worker": 1})
     assert summary.counts == {"finished": 8}
+
+
+def test_the_spec_fixes_every_runs_threads_and_the_manifest_logs_each_session(tmp_path):
+    spec = _with_line(write_spec(tmp_path, steps=5), "threads = 3")
+    spec.write_text(spec.read_text().replace('"architecture.name" = ["rnn", "gru"]', '"architecture.name" = ["rnn"]')
+                    .replace("seeds = [0, 1]", "seeds = [0]"))
+    out = tmp_path / "out"
+    before = torch.get_num_threads()
+    run_sweep(spec, out, executor_options={"workers": 1, "threads_per_worker": 1})
+    run_sweep(spec, out)  # a second command: nothing to train, one more session
+    manifest = json.loads((out / "manifest.json").read_text())
+    threads = {json.loads(p.read_text())["machine"]["threads"] for p in (out / "runs").glob("*/run.json")}
+    assert threads == {3}  # the spec's, not the executor's 1
+    sessions = manifest["sessions"]
+    assert len(sessions) == 2 and all(s["threads_per_run"] == 3 and s["executor"] == "local" for s in sessions)
+    assert sessions[0]["executor_options"]["threads_per_worker"] == 1
+    assert {"cpu", "versions", "deterministic_algorithms"} <= set(sessions[0]["driver"])
+    assert torch.get_num_threads() == before  # the in-process worker gave its count back
 
 
 @pytest.mark.slow

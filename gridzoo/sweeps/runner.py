@@ -2,7 +2,8 @@
 
 Layout of a sweep folder::
 
-    manifest.json          the spec and every planned run (id, axis values, resolved config)
+    manifest.json          the spec, every planned run (id, axis values, resolved config) and each sweep
+                           command's session (executor, threads per run, the driving machine)
     runs/ID/               the run folder of each run (as `gridzoo train` makes)
     results/ID.json        each run's result, written atomically when the run ends: finished, diverged or failed
     logs/ID.log            each run's training output
@@ -73,6 +74,21 @@ def write_manifest(out_dir: Path, spec_data: dict[str, Any], runs: list[PlannedR
             write_json(path, {**existing, **records_entry})
         return
     write_json(path, {"spec": spec_data, "order": [r.id for r in runs], "runs": planned, **records_entry})
+
+
+def log_session(out_dir: Path, executor: str, runner: Any, spec_threads: int | None) -> None:
+    """Append this sweep command to the manifest's ``sessions``: when, which executor (and its options), the
+    threads each run gets and the driving machine (each run's own machine is in its run.json and result)."""
+    from gridzoo.runtime.provenance import machine_record
+
+    path = out_dir / MANIFEST
+    manifest = json.loads(path.read_text())
+    config = getattr(runner, "config", None)
+    threads = spec_threads or (runner.threads() if hasattr(runner, "threads") else None)
+    session = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "executor": executor,
+               "executor_options": config.model_dump(mode="json") if hasattr(config, "model_dump") else {},
+               "threads_per_run": threads, "driver": machine_record()}
+    write_json(path, {**manifest, "sessions": [*manifest.get("sessions", []), session]})
 
 
 def write_records_manifest(records: Path, spec_data: dict[str, Any], runs: list[PlannedRun]) -> None:
@@ -170,12 +186,6 @@ def run_one(out_dir: str, run_id: str) -> dict[str, Any]:
     """Train and evaluate one run of a sweep; never raises for a failing run (its result says why).
 
     A top-level function of picklable arguments, so that any executor can ship it to a worker."""
-    from rich.console import Console
-
-    from gridzoo.config import load_experiment
-    from gridzoo.training import resume, train
-
-    global _interrupted
     out = Path(out_dir)
     target = result_path(out, run_id)
     if target.is_file():
@@ -183,6 +193,27 @@ def run_one(out_dir: str, run_id: str) -> dict[str, Any]:
     if _interrupted:
         raise SweepInterrupted(out, run_id, 0)
     manifest = read_manifest(out)
+    if manifest["spec"].get("threads"):  # the spec fixes it for every run, whichever executor ships this
+        import torch
+
+        from gridzoo.runtime.threads import apply_threads
+
+        before = torch.get_num_threads()
+        apply_threads(int(manifest["spec"]["threads"]))
+        try:
+            return _run_planned(out, run_id, manifest)
+        finally:
+            apply_threads(before)  # an in-process worker hands its driver back the count it had
+    return _run_planned(out, run_id, manifest)
+
+
+def _run_planned(out: Path, run_id: str, manifest: dict[str, Any]) -> dict[str, Any]:
+    from rich.console import Console
+
+    from gridzoo.config import load_experiment
+    from gridzoo.training import resume, train
+
+    global _interrupted
     entry = manifest["runs"][run_id]
     run_dir = out / "runs" / run_id
     log = out / "logs" / f"{run_id}.log"
@@ -216,7 +247,7 @@ def run_one(out_dir: str, run_id: str) -> dict[str, Any]:
         except Exception as exc:  # a failing run is a result, not the end of the sweep
             result.update(status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
     result["seconds"] = round(time.perf_counter() - started, 3)
-    write_json(target, result)
+    write_json(result_path(out, run_id), result)
     if manifest.get("records_dir") and result["status"] in ("finished", "diverged"):
         write_record(out, Path(manifest["records_dir"]), run_id)
     return result
@@ -285,6 +316,7 @@ class PreparedSweep:
     runs: list[PlannedRun]
     runner: Any
     records: Path | None = None
+    executor: str = "local"
 
 
 def prepare_sweep(
@@ -302,7 +334,7 @@ def prepare_sweep(
     if records is not None and Path(records).exists() and not Path(records).is_dir():
         raise GridzooError(f"records folder {str(records)!r} is a file; name a folder (it is created if missing)")
     return PreparedSweep(spec, runs, build("executors", executor, **(executor_options or {})),
-                         Path(records) if records is not None else None)
+                         Path(records) if records is not None else None, executor)
 
 
 def pending_runs(sweep: PreparedSweep, out_dir: str | Path) -> list[str]:
@@ -333,6 +365,7 @@ def _execute_locked(sweep: PreparedSweep, out: Path, on_result) -> SweepSummary:
     _interrupted = False  # a new sweep command (in-process workers share this module)
     spec_data = sweep.spec.model_dump(mode="json")
     write_manifest(out, spec_data, sweep.runs, sweep.records)
+    log_session(out, sweep.executor, sweep.runner, sweep.spec.threads)
     if sweep.records is not None:
         try:
             sweep.records.mkdir(parents=True, exist_ok=True)

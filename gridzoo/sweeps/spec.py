@@ -7,6 +7,8 @@
     samples = 50000                       # evaluation positions per run
     records = "nfl-mini"                  # optional: keep each finished run's record here (relative to this
                                           # file; commit it); a recorded run is never trained again
+    threads = 1                           # optional: torch threads of every run, whatever executor or machine
+                                          # runs it (a run is bit-reproducible only at its thread count)
     order = "by_seed"                     # optional: run seed 0 of every arm first, then seed 1... (default
                                           # "listed": grid by grid), so a study stopped part-way holds whole pairs
 
@@ -90,6 +92,9 @@ class SweepSpec(StrictConfig):
                                    "metric's, 19).")
     records: str | None = Field(None, description="A folder (relative to the spec) that keeps each finished run's "
                                 "committable record (no weights); runs recorded there are not trained again.")
+    threads: int | None = Field(None, ge=1, le=1024, description="Torch threads of every run, on every machine "
+                                "and executor (default: what the executor gives). A study whose runs must reproduce "
+                                "bit for bit from their records fixes it.")
     order: Literal["listed", "by_seed"] = Field("listed", description="The order runs start in: as listed, or "
                                                 "every arm's seed 0 first, then seed 1..., so that a study run in "
                                                 "pieces holds complete paired sets early. Ids do not depend on it.")
