@@ -287,6 +287,41 @@ def test_reexport_adds_a_revision_and_keeps_the_old_one_loadable(trained, copy_r
     assert main(["zoo", "verify", "--registry", str(copy_registry)]) == 0
 
 
+def test_rescore_republishes_the_same_weights_with_new_metrics_and_card(copy_registry, offline):
+    old = zoo.entry("tiny-rnn", registry=copy_registry)
+    with pytest.raises(zoo.ZooError, match="say what changed"):
+        zoo.rescore("tiny-rnn", " ", registry=copy_registry)
+    new = zoo.rescore("tiny-rnn", "re-scored for the test", registry=copy_registry, samples=4_000)
+    assert new.revision == 2 and new.files["model.safetensors"] == old.files["model.safetensors"]
+    assert zoo.entry("tiny-rnn", registry=copy_registry, revision=1).superseded_by == 2
+    loaded = zoo.load("tiny-rnn", registry=copy_registry)
+    assert loaded.config["revision"] == 2 and loaded.config["weights_of"] == 1
+    # Its metrics are the installed analysis's on those weights.
+    assert loaded.metrics["score_60_max"] == loaded.evaluate(samples=4_000)["score_60_max"]
+    card = loaded.card
+    assert "What changed in this revision: re-scored for the test" in card
+    assert "## Scale" in card and "Grid-likeness:" in card
+    assert main(["zoo", "verify", "--registry", str(copy_registry)]) == 0
+
+
+def test_cards_state_the_regime_against_the_paper_scale_preset():
+    from gridzoo.presets import preset_path
+    from gridzoo.zoo.card import grid_verdict, scale_lines
+
+    mini = load_experiment(preset_path("sorscher2019-mini")).to_dict(logging=False)
+    lines = "\n".join(scale_lines(mini, "sorscher2019-mini", "sorscher2019-mini"))
+    assert "mini size" in lines and "preset `sorscher2019`" in lines
+    assert "| units | 256 * | 4096 |" in lines and "| target cells | 512 | 512 |" in lines
+    # A network with no -mini in its name is matched by architecture and targets, and not called a pilot.
+    full = load_experiment(preset_path("nfl2022-dos")).to_dict(logging=False)
+    lines = scale_lines(full, None, "my-dos")
+    assert "mini size" not in "".join(lines) and any("preset `nfl2022-dos`" in line for line in lines)
+    assert not [line for line in lines if " * |" in line]  # nothing differs from the paper-scale preset
+    assert "does **not** beat" in grid_verdict({"score_60_max": 0.7, "best_unit_null_60": 1.0, "best_unit_null_p": 0.4})
+    assert "beats" in grid_verdict({"score_60_max": 1.2, "best_unit_null_60": 1.0})
+    assert "without the best-unit null" in grid_verdict({"score_60_max": 1.2})
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("crash", ["export:before-rename", "export:before-catalogue"])
 def test_a_kill_during_export_leaves_a_loadable_catalogue(trained, copy_registry, tmp_path, crash):

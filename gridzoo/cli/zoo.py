@@ -112,6 +112,16 @@ def cmd_zoo_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_zoo_rescore(args: argparse.Namespace) -> int:
+    from gridzoo import zoo
+
+    arguments.set_threads(args)
+    entry = zoo.rescore(args.name, args.note, registry=args.registry, samples=args.samples)
+    out.print(f"{escape(entry.name)} revision {entry.revision}: the same weights, re-scored and re-carded: "
+              + ", ".join(f"{k} {v:.4g}" for k, v in entry.metrics.items() if v is not None))
+    return 0
+
+
 def cmd_zoo_rebuild(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -168,6 +178,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--url", help="https base URL the files will be served from (instead of shipping them)")
     arguments.add_threads(p)
     p.set_defaults(func=cmd_zoo_export)
+    p = zoo.add_parser("rescore", help="publish the latest revision's weights again, re-evaluated with the installed "
+                       "analysis and with a new card (a new revision; the weights' sha256 is unchanged)")
+    p.add_argument("name")
+    p.add_argument("--note", required=True, help="why this revision exists (shown on the superseded one too)")
+    p.add_argument("--samples", type=arguments.positive_int, default=200_000, help="evaluation positions (default 200000, as export)")
+    arguments.add_threads(p)
+    p.set_defaults(func=cmd_zoo_rescore)
     p = zoo.add_parser("rebuild", help="retrain a network from its recorded config and seed; compare metrics")
     p.add_argument("name")
     p.add_argument("--revision", type=int, help="an older revision (default: the latest)")

@@ -37,9 +37,11 @@ from gridzoo.zoo.catalogue import (
     verify_files,
     write_catalogue,
 )
-from gridzoo.zoo.network import ZooModel, read_network, write_network
+from gridzoo.zoo.card import render_card
+from gridzoo.zoo.network import ZooModel, copy_network, read_network, write_network
 
-__all__ = ["ZooModel", "ZooError", "ZooWarning", "list", "load", "verify", "pull", "export", "entry", "cache_dir"]
+__all__ = ["ZooModel", "ZooError", "ZooWarning", "list", "load", "verify", "pull", "export", "rescore", "entry",
+           "cache_dir"]
 
 KEY_METRICS = ("decoding_error_cm", "score_60_max", "best_unit_null_60", "fraction_score_60_over_null",
                "period_median_m")
@@ -214,39 +216,6 @@ def _warn_if_outdated(e: Entry, registry) -> None:
         )
 
 
-def _card(name: str, revision: int, summary: str, experiment, metrics: dict, extra: dict, note: str) -> str:
-    """The README.md card: what the network is, its components and papers, training, metrics, use, licence."""
-    t = experiment.training
-    lines = [f"# {name} (revision {revision})", "", summary, ""]
-    if note:
-        lines += [f"What changed in this revision: {note}", ""]
-    lines += ["## Components", "", "| role | component | distribution | citation |", "|---|---|---|---|"]
-    rows = [("environment", experiment.environment), ("architecture", experiment.architecture)]
-    rows += [("encoder", e) for e in experiment.encoders]
-    for role, c in rows:
-        lines.append(f"| {role} | `{c.info.name}` | {c.info.distribution} {c.info.version} | {c.cls.citation or ''} |")
-    lines += ["", "## Training", "",
-              f"{extra.get('trained_steps', t.steps)} steps, batch {t.batch_size}, {t.seq_len}-step trajectories, "
-              f"{t.optimizer} (lr {t.lr:g}), seed {t.seed}, {t.precision}"
-              + (f", from the preset `{extra['preset']}`" if extra.get("preset") else "") + "."
-              + (f" Trained with {m['threads']} thread(s) on {m['cpu']}, torch {m['versions']['torch']}"
-                 f" (`trained_on` in `config.json`)." if (m := extra.get("trained_on")) else ""),
-              "The full resolved config, with every default, is in `config.json`; "
-              f"`gridzoo zoo rebuild {name}` retrains it from that config and seed and compares the metrics.",
-              "", "## Metrics", "", "Evaluated with `gridzoo evaluate` defaults (scored layer, 44 bins, min-max 60° score, "
-              "nulls: see `metrics.json`). `null` means undefined (e.g. no unit is active).", "",
-              "| metric | value |", "|---|---|"]
-    keys = KEY_METRICS + ("best_unit_null_60", "fraction_active_score_60_over_null", "n_silent_units",
-                          "fraction_score_60_over_0.3", "untrained_score_60_max", "spatial_info_median_bits")
-    for key in dict.fromkeys(keys):
-        if key in metrics and metrics[key] is not None:
-            lines.append(f"| {key} | {metrics[key]:.4g} |")
-    lines += ["", "## Use", "", "```python", "import gridzoo", f"m = gridzoo.zoo.load({name!r})",
-              "rollout = m.rollout(batch_size=50)", "```", "", "## Licence", "",
-              "Weights: CC-BY-4.0. Code: gridzoo's licence (MIT).", ""]
-    return "\n".join(lines)
-
-
 def export(
     run_dir: str | Path,
     name: str,
@@ -304,7 +273,7 @@ def export(
     folder = root / relative
     if folder.exists():  # left by an export killed before its catalogue write: not in the catalogue, so unused
         shutil.rmtree(folder)
-    card = _card(name, revision, summary, experiment, metrics, extra, note)
+    card = render_card(name, revision, summary, experiment, metrics, extra, note, KEY_METRICS)
     write_network(folder, name=name, experiment=experiment, model=model, metrics=metrics, card=card,
                   extra={**extra, "revision": revision})
     new = Entry(
@@ -319,6 +288,48 @@ def export(
         url=url,
         note=note,
     )
+    crash_point("export:before-catalogue")
+    updated = [e.model_copy(update={"superseded_by": revision}) if e.name == name and e.superseded_by is None else e
+               for e in catalogue.networks]
+    write_catalogue(type(catalogue)(updated + [new]), registry)
+    return new
+
+
+def rescore(name: str, note: str, *, registry: str | Path | None = None, samples: int = 200_000) -> Entry:
+    """Publish a new revision of ``name`` with the latest revision's weights, byte for byte, re-evaluated with
+    the installed analysis and given a freshly written card (scale, grid verdict, training machine). For when
+    the analysis or the card changes but the network does not; the weights' sha256 stays the same, and
+    ``config.json`` names the revision they come from (``weights_of``)."""
+    from gridzoo.evaluation import evaluate_model
+    from gridzoo.faults import crash_point
+
+    if not note.strip():
+        raise ZooError("say what changed in this revision (note): a re-scored revision must say why it exists")
+    catalogue = read_catalogue(registry)
+    old = find_entry(name, registry)
+    if old.url:
+        raise ZooError(f"{name}: a URL-backed network is re-scored where its files are served; export it there")
+    network = load(name, registry=registry)
+    metrics = evaluate_model(network.experiment, network.model, samples=samples, draw=False).values
+    revision = max(e.revision for e in catalogue.networks if e.name == name) + 1
+    relative = f"networks/{name}/r{revision}"
+    folder = registry_dir(registry) / relative
+    if folder.exists():  # left by a call killed before its catalogue write: not in the catalogue, so unused
+        shutil.rmtree(folder)
+    config = {**network.config, "revision": revision,
+              "weights_of": network.config.get("weights_of", old.revision)}
+    extra = {"trained_steps": config.get("trained_steps", network.experiment.training.steps),
+             "preset": config.get("preset"), "trained_on": config.get("trained_on")}
+    card = render_card(name, revision, old.summary, network.experiment, metrics, extra, note, KEY_METRICS)
+    copy_network(network.folder, folder, config=config, metrics=metrics, card=card)
+    if file_record(folder / "model.safetensors") != old.files["model.safetensors"]:  # changed since it was verified
+        shutil.rmtree(folder)
+        raise ZooError(f"{name}: model.safetensors changed while it was being copied; nothing was published")
+    new = old.model_copy(update={
+        "revision": revision, "note": note, "superseded_by": None, "path": relative,
+        "metrics": {k: (float(metrics[k]) if metrics[k] == metrics[k] else None) for k in KEY_METRICS if k in metrics},
+        "files": {f: file_record(folder / f) for f in NETWORK_FILES},
+    })
     crash_point("export:before-catalogue")
     updated = [e.model_copy(update={"superseded_by": revision}) if e.name == name and e.superseded_by is None else e
                for e in catalogue.networks]

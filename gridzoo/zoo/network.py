@@ -261,3 +261,25 @@ def write_network(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return folder
+
+
+def copy_network(source: Path, folder: Path, *, config: dict[str, Any], metrics: dict[str, Any], card: str) -> Path:
+    """A new network folder with ``source``'s weights byte for byte and the given config, metrics and card,
+    written beside ``folder`` and renamed into place (complete or not at all)."""
+    folder = Path(folder)
+    if folder.exists():
+        raise ZooError(f"{folder} already exists; a network folder is never overwritten")
+    tmp = make_temporary_folder(folder)
+    try:
+        shutil.copyfile(Path(source) / "model.safetensors", tmp / "model.safetensors")
+        os.chmod(tmp / "model.safetensors", default_mode())
+        write_json(tmp / "config.json", config)
+        write_json(tmp / "metrics.json", metrics)
+        write_text(tmp / "README.md", card)
+        os.chmod(tmp, default_mode(directory=True))
+        crash_point("export:before-rename")
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
