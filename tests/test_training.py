@@ -91,7 +91,8 @@ def test_resume_can_only_extend_steps(tmp_path):
 
 
 @pytest.mark.slow
-def test_ctrl_c_from_the_cli_saves_a_checkpoint_and_resumes(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_or_sigterm_from_the_cli_saves_a_checkpoint_at_the_step_it_reports_and_resumes(tmp_path, signum):
     config = tmp_path / "e.toml"
     config.write_text(
         '[environment]\nname = "box"\n[encoder]\nname = "gaussian"\nn_cells = 32\n'
@@ -108,13 +109,15 @@ def test_ctrl_c_from_the_cli_saves_a_checkpoint_and_resumes(tmp_path):
     deadline = time.time() + 120
     while time.time() < deadline and not (history.exists() and "loss" in history.read_text()):
         time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "gridzoo train --resume" in err and "Traceback" not in err
     meta = json.loads((run / "run.json").read_text())
     assert meta["status"] == "interrupted" and meta["step"] > 0
-    assert (run / "checkpoints" / "last.ckpt").is_file()
+    # The only periodic checkpoint would be at step 100000: this one was saved by the signal, at its step.
+    checkpoint = torch.load(run / "checkpoints" / "last.ckpt", weights_only=False, map_location="cpu")
+    assert checkpoint["global_step"] == meta["step"]
     done = subprocess.run(
         [sys.executable, "-m", "gridzoo", "train", "--resume", str(run), "--set", f"training.steps={meta['step'] + 3}"],
         capture_output=True, text=True, timeout=120,

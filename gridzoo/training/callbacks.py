@@ -141,9 +141,12 @@ class ResumableCheckpoint(pl.Callback):
         self.save(trainer)
 
     def on_exception(self, trainer, module, exception: BaseException) -> None:
-        # Only an interruption (Ctrl-C) is saved: after a divergence or an error the last periodic checkpoint,
-        # taken while everything was finite, is the one to keep.
-        if isinstance(exception, KeyboardInterrupt):
+        # Only an interruption (Ctrl-C, or SIGTERM: preemption, `docker stop`, a sweep's cancel) is saved, at the
+        # step it reports; after a divergence or an error the last periodic checkpoint, taken while everything was
+        # finite, is the one to keep.
+        from pytorch_lightning.utilities.exceptions import SIGTERMException
+
+        if isinstance(exception, (KeyboardInterrupt, SIGTERMException)):
             self.save(trainer)
             if self.on_interrupt is not None:
                 self.on_interrupt(trainer.global_step)
