@@ -35,15 +35,24 @@ class FolderLock:
     def path(self) -> Path:
         return self.folder / LOCK_FILE
 
-    def acquire(self) -> "FolderLock":
+    def acquire(self, wait: float = 0.0) -> "FolderLock":
+        """Take the lock; if another process holds it, wait up to ``wait`` seconds for it, then refuse."""
         if fcntl is None or self._fd is not None:
             return self
+        import time
+
         from gridzoo.io import open_regular
 
         fd = open_regular(self.path, os.O_RDWR | os.O_CREAT)  # never through a planted symlink
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
             holder = _read_holder(fd)
             os.close(fd)
             raise FolderLockedError(

@@ -234,6 +234,56 @@ def test_pull_downloads_a_url_entry_into_the_cache(registry, tmp_path, monkeypat
     assert zoo.load("tiny-rnn", registry=reg).metrics["decoding_error_cm"] > 0
 
 
+@pytest.fixture
+def https_redirect_to(tmp_path, monkeypatch):
+    """An https server on 127.0.0.1 (a self-signed certificate this process trusts) whose every path redirects to
+    the same path under a given base URL."""
+    import ssl
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client's default context trusts it
+    servers = []
+
+    def start(base: str) -> str:
+        class Redirect(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(302)
+                self.send_header("Location", base + self.path)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        servers.append(httpd)
+        return f"https://127.0.0.1:{httpd.server_address[1]}"
+
+    yield start
+    for httpd in servers:
+        httpd.shutdown()
+
+
+def test_an_https_entry_never_follows_a_redirect_to_plain_http(registry, tmp_path, monkeypatch, server,
+                                                               https_redirect_to):
+    reg = _url_registry(registry, tmp_path, https_redirect_to(server))  # https -> the plain-http mirror
+    monkeypatch.setenv("GRIDZOO_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("GRIDZOO_ALLOW_HTTP", raising=False)
+    with pytest.raises(zoo.ZooError, match="only https:// is allowed"):
+        zoo.pull("tiny-rnn", registry=reg)
+    assert not (tmp_path / "home").exists() or not list((tmp_path / "home").rglob("*.*"))
+    monkeypatch.setenv("GRIDZOO_ALLOW_HTTP", "1")  # the user allowed http for a mirror they trust: it is followed
+    zoo.pull("tiny-rnn", registry=reg)
+
+
 def test_a_traversal_file_key_is_refused_and_nothing_is_written_outside(registry, tmp_path, monkeypatch, server):
     files = json.loads((registry / "catalogue.json").read_text())["networks"][0]["files"]
     files["../../../escaped.txt"] = files.pop("README.md")
@@ -337,6 +387,36 @@ def test_a_kill_during_export_leaves_a_loadable_catalogue(trained, copy_registry
     zoo.load("tiny-rnn", registry=copy_registry)
     leftovers = [p.name for p in (copy_registry / "networks" / "tiny-rnn").iterdir()]
     assert sorted(leftovers) == ["r1", "r2"]
+
+
+def test_two_exports_of_different_names_at_once_keep_both(trained, copy_registry, monkeypatch):
+    import time
+
+    from gridzoo.zoo import catalogue as catalogue_module
+
+    original = zoo.write_catalogue
+
+    def slow_write(*args, **kwargs):  # widen the read-modify-write window: without a lock one entry is lost
+        time.sleep(0.5)
+        original(*args, **kwargs)
+
+    monkeypatch.setattr(zoo, "write_catalogue", slow_write)
+    errors = []
+
+    def publish(name):
+        try:
+            zoo.export(trained, name, registry=copy_registry, samples=2_000)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=publish, args=(n,)) for n in ("first-net", "second-net")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors
+    names = {e.name for e in catalogue_module.read_catalogue(copy_registry).networks}
+    assert {"tiny-rnn", "first-net", "second-net"} <= names
 
 
 def test_export_refuses_unfinished_runs_and_bad_names(tmp_path, registry, trained, capsys):

@@ -126,15 +126,37 @@ def pull(name: str, registry: str | Path | None = None, revision: int | None = N
     return verify(name, registry, e.revision)
 
 
+class _HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to a URL that the download rules allow (https; http only with GRIDZOO_ALLOW_HTTP):
+    urllib's default handler would follow an https entry to plain http."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: PLR0913 - urllib's signature
+        _check_url(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+#: A download must average at least this many bytes a second (a slow server cannot hold a pull for hours).
+MIN_DOWNLOAD_RATE = 50_000
+#: ... and may always take this long.
+MIN_DOWNLOAD_SECONDS = 120.0
+
+
 def _download(url: str, target: Path, record, label: str) -> None:
+    import time
+
     tmp = target.with_name(f"{temporary_name(target)}download.tmp")
+    deadline = time.monotonic() + max(MIN_DOWNLOAD_SECONDS, record.size / MIN_DOWNLOAD_RATE)
+    opener = urllib.request.build_opener(_HttpsOnlyRedirects)
     try:
-        with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as f:
+        with opener.open(url, timeout=60) as response, open(tmp, "wb") as f:
             written = 0
-            while block := response.read(1 << 20):
+            while block := response.read(1 << 16):
                 written += len(block)
                 if written > record.size:
                     raise ZooError(f"{label}: {url} sends more than the catalogue's {record.size} bytes; refusing it")
+                if time.monotonic() > deadline:
+                    raise ZooError(f"{label}: {url} is too slow (under {MIN_DOWNLOAD_RATE // 1000} kB/s on average); "
+                                   "the download was abandoned and nothing was kept")
                 f.write(block)
         _check_download(tmp, record, label, target.name)
         os.replace(tmp, target)
@@ -266,6 +288,22 @@ def export(
     encoders = ", ".join(e.info.name for e in experiment.encoders)
     summary = summary or f"`{arch.info.name}` trained on `{encoders}` targets ({extra['trained_steps']} steps)."
     root = registry_dir(registry)
+    with _catalogue_lock(root):
+        return _publish_export(root, registry, name, summary, tags, url, note, experiment, model, metrics, extra)
+
+
+def _catalogue_lock(root: Path):
+    """The registry's lock, held from reading the catalogue to writing it: two publishers (of the same name or
+    of two names) never lose each other's entries. A second one waits for the first."""
+    from gridzoo.locking import FolderLock
+
+    return FolderLock(root, "gridzoo zoo: publishing to the catalogue").acquire(wait=600)
+
+
+def _publish_export(root, registry, name, summary, tags, url, note, experiment, model, metrics, extra) -> Entry:
+    from gridzoo.faults import crash_point
+
+    arch = experiment.architecture
     catalogue = read_catalogue(registry)
     previous = [e for e in catalogue.networks if e.name == name]
     revision = max((e.revision for e in previous), default=0) + 1
@@ -301,16 +339,24 @@ def rescore(name: str, note: str, *, registry: str | Path | None = None, samples
     the analysis or the card changes but the network does not; the weights' sha256 stays the same, and
     ``config.json`` names the revision they come from (``weights_of``)."""
     from gridzoo.evaluation import evaluate_model
-    from gridzoo.faults import crash_point
 
     if not note.strip():
         raise ZooError("say what changed in this revision (note): a re-scored revision must say why it exists")
-    catalogue = read_catalogue(registry)
     old = find_entry(name, registry)
     if old.url:
         raise ZooError(f"{name}: a URL-backed network is re-scored where its files are served; export it there")
     network = load(name, registry=registry)
     metrics = evaluate_model(network.experiment, network.model, samples=samples, draw=False).values
+    with _catalogue_lock(registry_dir(registry)):
+        catalogue = read_catalogue(registry)
+        if find_entry(name, registry).revision != old.revision:
+            raise ZooError(f"{name}: a new revision was published while this one was being scored; run it again")
+        return _publish_rescore(catalogue, registry, name, note, old, network, metrics)
+
+
+def _publish_rescore(catalogue, registry, name, note, old, network, metrics) -> Entry:
+    from gridzoo.faults import crash_point
+
     revision = max(e.revision for e in catalogue.networks if e.name == name) + 1
     relative = f"networks/{name}/r{revision}"
     folder = registry_dir(registry) / relative
