@@ -42,6 +42,33 @@ def open_regular(path: str | Path, flags: int, mode: int = 0o644) -> int:
     return fd
 
 
+def regular_files(folder: str | Path, pattern: str) -> list[Path]:
+    """The regular files directly in ``folder`` matching ``pattern``, sorted; symbolic links (to files or not) and
+    anything else are left out, so that nothing outside a shared folder is reached through it."""
+    import stat
+
+    found = []
+    for path in sorted(Path(folder).glob(pattern)):
+        try:
+            if stat.S_ISREG(path.lstat().st_mode):
+                found.append(path)
+        except OSError:
+            continue
+    return found
+
+
+def read_regular(path: str | Path, limit: int = 64 << 20) -> bytes:
+    """The bytes of a regular file opened without following links, refused above ``limit`` bytes."""
+    from gridzoo.errors import GridzooError
+
+    fd = open_regular(path, os.O_RDONLY)
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise GridzooError(f"{path} is larger than {limit >> 20} MiB; refusing to read it")
+    return data
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -138,6 +165,11 @@ def dumps(data: Any, indent: int | None = 2) -> str:
 def write_text(path: str | Path, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def write_bytes(path: str | Path, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def write_json(path: str | Path, data: Any) -> None:

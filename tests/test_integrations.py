@@ -154,6 +154,46 @@ def test_the_site_shows_the_published_metrics_not_its_own_evaluation(site):
     assert f'data-value="{float(page_own["best_unit_null_60"])}"' not in index_row
 
 
+HOSTILE_NAME = 'x"><img src=x onerror=alert(2)>'
+
+
+def test_site_pages_are_inert_whatever_a_card_or_a_sweep_folder_holds(site, tmp_path):
+    """A card's raw HTML is escaped, a hostile file name is escaped and quoted, a symlinked file is never copied
+    or shown, and every page carries a CSP that allows only its own hashed script and style."""
+    import html as html_module
+
+    from gridzoo.site.build import CSP, SORT, STYLE, markdown_html, report_page
+
+    card = markdown_html("# t\n\n<script>alert(1)</script>\n\n[x](javascript:alert(3)) <img src=x onerror=alert(4)>")
+    assert "<script>" not in card and "<img" not in card and "href=\"javascript" not in card
+    assert "&lt;script&gt;" in card
+    sweep = tmp_path / "hostile-sweep"
+    shutil.copytree(site.parent.parent / "sweep", sweep, symlinks=True)
+    shutil.copy(sweep / "report.csv", sweep / f"{HOSTILE_NAME}.csv")
+    shutil.copy(sweep / "runs.csv", sweep / f"{HOSTILE_NAME}_runs.csv")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("metric,value\nsecret-token,1\n")
+    (sweep / "leak.csv").symlink_to(secret)
+    (sweep / "report_leak.png").symlink_to(secret)
+    out = tmp_path / "out"
+    report_page(sweep, out)
+    folder = out / "reports" / "hostile-sweep"
+    text = (folder / "index.html").read_text()
+    assert "onerror=alert" not in text.replace("onerror=alert(2)&gt;", "")  # only escaped, as text
+    assert "<img src=x" not in text and html_module.escape(HOSTILE_NAME) in text
+    assert "secret-token" not in text and not (folder / "leak.csv").exists() and not (folder / "report_leak.png").exists()
+    assert not [p for p in folder.iterdir() if p.is_symlink()]
+    for page in [*site.parent.rglob("*.html"), folder / "index.html"]:
+        head = page.read_text().split("</head>", 1)[0]
+        assert f'http-equiv="Content-Security-Policy" content="{CSP}"' in head
+    import base64
+    import hashlib
+
+    digest = base64.b64encode(hashlib.sha256(SORT.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in CSP and "unsafe-inline" not in CSP
+    assert base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode() in CSP
+
+
 def test_the_site_opens_in_headless_chromium_without_errors(site, tmp_path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:

@@ -4,19 +4,27 @@ one page per sweep report (its table, with 95 % intervals, and its figures).
 
 Everything is local files: HTML with inline CSS and a few lines of inline JavaScript for sorting, and PNG figures
 beside the pages. The network figures come from evaluating each network (as ``gridzoo evaluate`` does).
+
+Pages are inert whatever a card or a sweep folder holds: cards are rendered by markdown-it-py with raw HTML
+escaped (and its link validation: no ``javascript:`` links), every interpolated name is escaped (and URL-quoted in
+links), only regular files of a sweep folder are read or copied (never through a symbolic link), and each page's
+Content-Security-Policy allows no script or style but the site's own, by hash.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import html
+import io
 import json
-import shutil
 from pathlib import Path
+from urllib.parse import quote
 from typing import Any, Sequence
 
 from gridzoo.errors import GridzooError
-from gridzoo.io import write_text
+from gridzoo.io import read_regular, regular_files, write_bytes, write_text
 
 STYLE = """
 body { font-family: system-ui, -apple-system, Segoe UI, Roboto, sans-serif; margin: 2rem auto; max-width: 72rem;
@@ -53,11 +61,30 @@ document.querySelectorAll('table.sortable th').forEach(function (th, col) {
 """
 
 
+def _hash(source: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode()).digest()).decode() + "'"
+
+
+#: Nothing runs or loads but the page's own style, its own sorting script and images beside it.
+CSP = (f"default-src 'none'; img-src 'self' file:; style-src {_hash(STYLE)}; script-src {_hash(SORT)}; "
+       "base-uri 'none'; form-action 'none'")
+
+
 def page(title: str, body: str, root: str = "") -> str:
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\"><title>{html.escape(title)}</title>"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>{STYLE}</style></head>"
             f"<body><p class=\"muted\"><a href=\"{root}index.html\">gridzoo</a></p>{body}"
             f"<script>{SORT}</script></body></html>\n")
+
+
+def link(target: str, text: str | None = None) -> str:
+    """An ``<a>`` to a file name beside the page: the name URL-quoted in ``href``, escaped in the text."""
+    return f"<a href=\"{html.escape(quote(target))}\">{html.escape(text if text is not None else target)}</a>"
+
+
+def image(name: str, alt: str) -> str:
+    return f"<img src=\"{html.escape(quote(name))}\" alt=\"{html.escape(alt)}\">"
 
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], sortable: bool = True) -> str:
@@ -81,12 +108,10 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], sortable: bool 
 
 
 def markdown_html(text: str) -> str:
-    """A card's Markdown as HTML (python-markdown, the `site` extra), else as preformatted text."""
-    try:
-        import markdown
-    except ImportError:
-        return f"<pre>{html.escape(text)}</pre>"
-    return markdown.markdown(text, extensions=["tables", "fenced_code"])
+    """A card's Markdown as HTML: markdown-it-py (CommonMark with tables), raw HTML escaped, not passed through."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
 
 
 def network_page(entry, out: Path, registry, samples: int, null_seeds: int | None) -> dict[str, Any]:
@@ -101,8 +126,8 @@ def network_page(entry, out: Path, registry, samples: int, null_seeds: int | Non
     # The page and the index show the published metrics (the network's metrics.json, which the catalogue and card
     # quote); the figures' own evaluation at ``samples`` positions differs a little and is shown beside them.
     values = dict(model.metrics) or evaluation.values
-    figures = "".join(f"<h3>{html.escape(p.stem.replace('_', ' '))}</h3><img src=\"{html.escape(p.name)}\" "
-                      f"alt=\"{html.escape(p.stem)}\">" for p in evaluation.figures if p.suffix == ".png")
+    figures = "".join(f"<h3>{html.escape(p.stem.replace('_', ' '))}</h3>{image(p.name, p.stem)}"
+                      for p in evaluation.figures if p.suffix == ".png")
 
     def number(v: Any) -> Any:
         return float(v) if isinstance(v, (int, float)) else ("–" if v is None else str(v))
@@ -118,31 +143,37 @@ def network_page(entry, out: Path, registry, samples: int, null_seeds: int | Non
     return {"entry": entry, "values": values}
 
 
+def _copy_in(source: Path, folder: Path) -> None:
+    write_bytes(folder / source.name, read_regular(source))
+
+
 def report_page(sweep: Path, out: Path) -> dict[str, Any]:
-    """Copy a sweep folder's reports (CSV tables and figures made by `gridzoo report`) into a page."""
+    """Copy a sweep folder's reports (CSV tables and figures made by `gridzoo report`) into a page. Only regular
+    files directly in the folder are read; a symbolic link is skipped, never followed."""
     name = sweep.name
     folder = out / "reports" / name
     folder.mkdir(parents=True, exist_ok=True)
     sections = []
-    for csv_path in sorted(sweep.glob("*.csv")):
+    for csv_path in regular_files(sweep, "*.csv"):
         if csv_path.name.endswith("runs.csv"):
-            shutil.copy2(csv_path, folder / csv_path.name)
+            _copy_in(csv_path, folder)
             continue
-        with open(csv_path, newline="") as f:
-            rows = list(csv.reader(f))
+        data = read_regular(csv_path)
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline="")))
         if not rows:
             continue
         stem = csv_path.stem
-        images = sorted(sweep.glob(f"{stem}_*.png")) if stem != "report" else sorted(sweep.glob("report_*.png"))
-        for image in images:
-            shutil.copy2(image, folder / image.name)
-        shutil.copy2(csv_path, folder / csv_path.name)
+        images = regular_files(sweep, f"{stem}_*.png") if stem != "report" else regular_files(sweep, "report_*.png")
+        for picture in images:
+            _copy_in(picture, folder)
+        write_bytes(folder / csv_path.name, data)
         runs_name = "runs.csv" if stem == "report" else f"{stem}_runs.csv"
+        has_runs = runs_name in {p.name for p in regular_files(sweep, runs_name)}
         body_rows = [[_number(v) for v in row] for row in rows[1:]]
         sections.append(f"<h2>{html.escape(stem)}</h2>{table(rows[0], body_rows)}"
-                        f"<p class=\"muted\"><a href=\"{html.escape(csv_path.name)}\">{html.escape(csv_path.name)}</a>"
-                        + (f" · <a href=\"{runs_name}\">every run ({runs_name})</a>" if (sweep / runs_name).is_file() else "")
-                        + "</p>" + "".join(f"<img src=\"{html.escape(i.name)}\" alt=\"{html.escape(i.stem)}\">" for i in images))
+                        f"<p class=\"muted\">{link(csv_path.name)}"
+                        + (f" · every run ({link(runs_name)})" if has_runs else "")
+                        + "</p>" + "".join(image(i.name, i.stem) for i in images))
     if not sections:
         raise GridzooError(f"{sweep} has no report yet: run `gridzoo report {sweep}` first")
     write_text(folder / "index.html", page(f"sweep {name}", f"<h1>Sweep {html.escape(name)}</h1>" + "".join(sections),
@@ -173,8 +204,7 @@ def build_site(out: str | Path, *, registry=None, sweeps: Sequence[str | Path] =
         raise GridzooError(f"cannot create {out}: {exc.strerror}; choose a writable --out") from None
     rows = [network_page(e, out, registry, samples, null_seeds) for e in entries]
     reports = [report_page(Path(s), out) for s in sweeps]
-    network_rows = [[(f"<a href=\"networks/{html.escape(r['entry'].name)}/index.html\">{html.escape(r['entry'].name)}</a>",
-                      r["entry"].name), r["entry"].revision, r["entry"].summary,
+    network_rows = [[(link(f"networks/{r['entry'].name}/index.html", r["entry"].name), r["entry"].name), r["entry"].revision, r["entry"].summary,
                      *(float(r["values"].get(k)) if isinstance(r["values"].get(k), (int, float)) else float("nan")
                        for k in ("decoding_error_cm", "score_60_max", "best_unit_null_60", "n_lattice_units",
                                  "period_median_m")),
@@ -184,8 +214,8 @@ def build_site(out: str | Path, *, registry=None, sweeps: Sequence[str | Path] =
             + table(["network", "revision", "summary", "decoding error (cm)", "best score_60", "best-unit null",
                      "lattice units", "period (m)", "tags"], network_rows)
             + "<h2>Sweep reports</h2><ul>"
-            + "".join(f"<li><a href=\"reports/{html.escape(r['name'])}/index.html\">{html.escape(r['name'])}</a></li>"
-                      for r in reports) + "</ul>"
+            + "".join("<li>" + link(f"reports/{r['name']}/index.html", r["name"]) + "</li>" for r in reports)
+            + "</ul>"
             + "<p class=\"muted\">Made by <code>gridzoo site</code>; every page opens from file://.</p>")
     write_text(out / "index.html", page("gridzoo", body))
     return out / "index.html"

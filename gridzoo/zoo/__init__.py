@@ -297,6 +297,10 @@ def _catalogue_lock(root: Path):
     of two names) never lose each other's entries. A second one waits for the first."""
     from gridzoo.locking import FolderLock
 
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ZooError(f"cannot create the registry folder {root}: {exc.strerror}; choose a writable --registry") from None
     return FolderLock(root, "gridzoo zoo: publishing to the catalogue").acquire(wait=600)
 
 
