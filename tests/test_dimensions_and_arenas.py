@@ -8,7 +8,9 @@ import pytest
 import torch
 
 import gridzoo
-from gridzoo.analysis.lattice3d import fcc_points, hcp_points, order_3d, polycrystal
+from gridzoo.analysis.fields import hard_core_arrangement
+from gridzoo.analysis.lattice3d import (fcc_points, field_map, hcp_points, order_3d, polycrystal, rotated_crystal,
+                                      unit_order)
 from gridzoo.analysis.ratemaps import rate_maps
 from gridzoo.config import load_experiment
 from gridzoo.model import build_model
@@ -65,6 +67,46 @@ def test_random_fields_score_low_on_both():
     order = order_3d(np.random.default_rng(0).uniform(-1.2, 1.2, (600, 3)))
     assert not order.local_order and order.spacing_cv > 0.3
     assert order.global_q6 < 0.1 and order.lattice == "none"
+
+
+# Known answers at the size the 3-D study scores: a 1.5 m cube, 24 voxels a side, fields 0.45 m apart (3.3 a side).
+SIDE, SPACING, VOXELS, WIDTH = 1.5, 0.45, 24, 0.07
+
+
+def _verdict(centres: np.ndarray, seed: int):
+    rate_map, axes = field_map(centres, SIDE, VOXELS, WIDTH)
+    return unit_order(rate_map, axes, arrangements=49, seed=seed)
+
+
+@pytest.mark.parametrize("kind", ["fcc", "hcp"])
+def test_a_rotated_crystal_is_a_lattice_of_its_kind_against_the_arrangement_null(kind):
+    for seed in range(3):
+        order = _verdict(rotated_crystal(kind, SPACING, SIDE, seed), seed)
+        assert order.n_fields >= 40 and not order.columnar
+        assert order.verdict == "lattice" and order.lattice_type == kind, (seed, order.p_local, order.p_global)
+
+
+def test_random_fields_are_neither_a_lattice_nor_locally_ordered():
+    """Non-overlapping random fields (what fixed thresholds called local order in most volumes) and overlapping
+    (Poisson) ones: any verdict but "none" at about the null's 5 %."""
+    hard_core = [_verdict(hard_core_arrangement(50, 0.6 * SPACING, [-SIDE / 2] * 3, [SIDE / 2] * 3,
+                                                np.random.default_rng(100 + k)), k).verdict for k in range(20)]
+    poisson = [_verdict(np.random.default_rng(200 + k).uniform(-SIDE / 2, SIDE / 2, (50, 3)), k).verdict
+               for k in range(10)]
+    assert hard_core.count("none") >= 18, hard_core  # at most 2 of 20 (10 %; the null's rate is 5 %)
+    assert poisson.count("none") >= 9, poisson
+
+
+def test_columns_and_layers_are_recognised_and_never_a_3d_lattice():
+    a = SPACING * np.array([[1.0, 0.0], [0.5, np.sqrt(3) / 2]])
+    hexagonal = np.array([i * a[0] + j * a[1] for i in range(-6, 7) for j in range(-6, 7)])
+    columns = _verdict(hexagonal[(np.abs(hexagonal) <= SIDE / 2 + 0.1).all(axis=1)], 0)  # 2-D lattice along z
+    assert columns.columnar and columns.verdict == "columnar" and columns.lattice_type == ""
+    assert columns.columnarity > 0.95
+    layers = _verdict(np.array([[z] for z in np.arange(-0.6, 0.7, SPACING)]), 0)  # sheets across x
+    assert layers.columnar and layers.verdict == "columnar"
+    # The fixed-threshold measure (no null, no projection test) calls the columns' centres ordered.
+    assert order_3d(np.c_[hexagonal, np.zeros(len(hexagonal))]).global_q6 > 0.6
 
 
 # --- walls and irregular arenas ------------------------------------------------------------------------------
@@ -138,3 +180,22 @@ def test_custom_polygons_and_bad_polygons():
                       env.wall_segments.astype(np.float64)) == 0
     with pytest.raises(ConfigError, match="needs vertices"):
         gridzoo.build("environments", "polygon", shape="custom")
+
+
+def test_a_cube_network_is_scored_end_to_end_with_verdicts_and_nulls(tmp_path):
+    from gridzoo.evaluation import evaluate_model, load_run
+    from gridzoo.training import train
+
+    from conftest import tiny_config
+
+    config = tiny_config(steps=20)
+    config["environment"] = {"name": "cube", "width": 1.5, "depth": 1.5}
+    config["encoder"] = {"name": "dos", "n_cells": 64, "sigma": 0.15}
+    train(load_experiment(data=config), tmp_path / "run", live=False)
+    experiment, model = load_run(tmp_path / "run")
+    values = evaluate_model(experiment, model, samples=20_000, out=tmp_path / "eval", null_seeds=2).values
+    for key in ("n_units_lattice", "n_units_local_only", "n_units_columnar", "n_units_fcc", "best_unit_null_local",
+                "fraction_projected_over_null", "linear_error_cm"):
+        assert key in values, key
+    assert values["n_units_lattice"] + values["n_units_local_only"] + values["n_units_columnar"] <= values["n_active_units"]
+    assert list((tmp_path / "eval").glob("volume_units_*.png"))

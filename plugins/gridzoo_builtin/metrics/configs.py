@@ -117,7 +117,8 @@ class ErrorCorrectionConfig(ComponentConfig):
 
 class GridCells3DConfig(ComponentConfig):
     layer: str | None = Field(None, description="Layer to score; default: the architecture's scored layer.")
-    bins: int = Field(16, ge=5, le=64, description="Voxels per side of the 3-D rate maps.")
+    bins: int = Field(24, ge=5, le=64, description="Voxels per side of the 3-D rate maps (24: fields of a "
+                      "0.45 m lattice in a 1.5 m cube are resolved; at 16 random fields look ordered).")
     smoothing: float = Field(1.0, ge=0, description="Gaussian smoothing of the rate maps, in voxels.")
     units: int | None = Field(None, gt=0, description="Score only the first N units of the layer (all if unset).")
     field_threshold: float = Field(0.3, gt=0, lt=1, description="A field is where a unit's rate exceeds this fraction of its range.")
@@ -128,4 +129,6 @@ class GridCells3DConfig(ComponentConfig):
     best_unit_null_seeds: int = Field(
         19, ge=0, description="Untrained networks whose best units form the best-unit null (p <= 1/(n+1)). 0: off."
     )
-    seed: int = Field(0, ge=0, description="Seed of the shifts.")
+    arrangements: int = Field(99, ge=0, le=9999, description="Random hard-core field arrangements per unit in the "
+                              "arrangement null (units with >= 7 fields, not columnar). 0: off (no verdicts).")
+    seed: int = Field(0, ge=0, description="Seed of the shifts and of the arrangement null.")

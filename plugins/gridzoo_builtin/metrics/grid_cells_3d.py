@@ -1,16 +1,19 @@
 """Grid cells in 3-D: is there a global lattice (FCC, HCP), local order only, or nothing?
 
-For every active unit of a layer, on voxel rate maps over the volume: its fields (connected regions above
-``field_threshold`` of its range), their local order (nearest-neighbour spacing and its regularity, bond angles,
-local q6) and the global order of the whole arrangement (Q6, Q4; FCC or HCP when it matches one), as
-:mod:`gridzoo.analysis.lattice3d` defines them. Per unit:
+For every active unit of a layer, on voxel rate maps over the volume (24 a side by default): its fields
+(connected regions above ``field_threshold`` of its range), their local order (nearest-neighbour spacing and its
+regularity, bond angles, local q6) and the global order of the whole arrangement (Q6, Q4), as
+:mod:`gridzoo.analysis.lattice3d` defines them, and a verdict per unit against the **arrangement null** (random
+hard-core arrangements of its number of fields, ``arrangements`` of them): columnar (a 2-D pattern extended along an
+axis: never a 3-D lattice), lattice (FCC, HCP or other), local order only, or none. Per unit:
 
-- ``local`` score = local q6 when the unit has >= 7 fields with regular spacing (CV <= 0.25), else 0;
-- ``global`` score = global Q6 when the unit has >= 7 fields, else 0;
+- ``local`` score = mean local q6 − spacing CV, ``global`` score = global Q6, for units with >= 7 fields that are
+  not columnar (else 0): the statistics the arrangement null tests;
 - the 2-D 60° grid score of the best axis-averaged projection (the column/layer control).
 
-Nulls as in 2-D: a unit's scores against the 95th percentile of temporal-shift null maps; a run's best unit
-against the best units of ``best_unit_null_seeds`` untrained networks. Silent units are counted and left out.
+Nulls besides the arrangement null: a unit's scores against the 95th percentile of temporal-shift null maps; a
+run's best unit against the best units of ``best_unit_null_seeds`` untrained networks. Silent units are counted
+and left out. The fixed-threshold counts of earlier versions are kept with the suffix ``_fixed`` (no null).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import numpy as np
 from gridzoo import cache
 from gridzoo.analysis.fields import find_fields
 from gridzoo.analysis.gridscore import grid_scores
-from gridzoo.analysis.lattice3d import Order3D, order_3d
+from gridzoo.analysis.lattice3d import MIN_FIELDS, Order3D, columnarity, order_3d, unit_order
 from gridzoo.errors import IncompatibleComponentsError
 from gridzoo.metric import Metric, Rollout
 
@@ -39,10 +42,11 @@ LITERATURE = (
 
 
 def unit_scores(order: Order3D) -> tuple[float, float]:
-    """(local, global) order scores of one unit's field arrangement."""
-    local = order.local_q6 if (order.n_fields >= 7 and order.spacing_cv <= 0.25 and np.isfinite(order.local_q6)) else 0.0
-    glob = order.global_q6 if (order.n_fields >= 7 and np.isfinite(order.global_q6)) else 0.0
-    return float(local), float(glob)
+    """(local, global) statistics of one unit's field arrangement; 0 under ``MIN_FIELDS`` fields or for columns."""
+    if order.n_fields < MIN_FIELDS or order.columnar:
+        return 0.0, 0.0
+    local, glob = order.statistics
+    return (float(local) if np.isfinite(local) else 0.0), (float(glob) if np.isfinite(glob) else 0.0)
 
 
 def projected_scores(maps: np.ndarray) -> np.ndarray:
@@ -70,10 +74,20 @@ class GridCells3D(Metric):
             raise IncompatibleComponentsError(f"{section}: grid_cells_3d analyses volumes; this environment is "
                                               f"{env.dimensions}-D (use grid_cells)")
 
-    def _orders(self, maps: np.ndarray, centres_axes) -> list[Order3D]:
+    def _orders(self, maps: np.ndarray, centres_axes, with_null: bool = False) -> list[Order3D]:
+        """Each map's order; with ``with_null``, its verdict against the arrangement null too (the trained units
+        only: the nulls' own maps need their statistics, not verdicts)."""
         cfg = self.config
-        return [order_3d(find_fields(m, centres_axes, cfg.field_threshold, cfg.field_min_bins).centres, min_neighbours=4)
-                for m in maps]
+        if with_null and cfg.arrangements:
+            return [unit_order(m, centres_axes, threshold=cfg.field_threshold, min_bins=cfg.field_min_bins,
+                               arrangements=cfg.arrangements, seed=cfg.seed + i) for i, m in enumerate(maps)]
+        orders = []
+        for m in maps:
+            order = order_3d(find_fields(m, centres_axes, cfg.field_threshold, cfg.field_min_bins).centres,
+                             min_neighbours=4)
+            order.columnarity = columnarity(m)
+            orders.append(order)
+        return orders
 
     def _layer(self, source, layer):
         cfg = self.config
@@ -86,7 +100,7 @@ class GridCells3D(Metric):
         layer = rollout.layer(cfg.layer)
         ratemaps, maps, active = self._layer(rollout, layer)
         axes = ratemaps.bin_centres
-        orders = self._orders(maps[active], axes)
+        orders = self._orders(maps[active], axes, with_null=True)
         scores = np.array([unit_scores(o) for o in orders]).reshape(-1, 2)
         local, glob = scores[:, 0], scores[:, 1]
         projected = projected_scores(maps[active]) if active.any() else np.empty(0)
@@ -103,10 +117,20 @@ class GridCells3D(Metric):
             "best_unit_fields": float(orders[best].n_fields), "best_unit_spacing_m": orders[best].spacing,
             "best_unit_spacing_cv": orders[best].spacing_cv, "best_unit_local_q6": orders[best].local_q6,
             "best_unit_global_q6": orders[best].global_q6, "best_unit_global_q4": orders[best].global_q4,
-            "n_units_local_order": float(sum(o.local_order for o in orders)),
-            "n_units_fcc": float(sum(o.lattice == "fcc" for o in orders)),
-            "n_units_hcp": float(sum(o.lattice == "hcp" for o in orders)),
+            "n_units_columnar": float(sum(o.columnar for o in orders)),
+            "n_units_local_order_fixed": float(sum(o.local_order for o in orders)),
+            "n_units_fcc_fixed": float(sum(o.lattice == "fcc" for o in orders)),
+            "n_units_hcp_fixed": float(sum(o.lattice == "hcp" for o in orders)),
         })
+        if cfg.arrangements:
+            verdicts = [o.verdict for o in orders]
+            values.update({
+                "n_units_lattice": float(verdicts.count("lattice")),
+                "n_units_local_only": float(verdicts.count("local")),
+                "n_units_fcc": float(sum(o.lattice_type == "fcc" for o in orders)),
+                "n_units_hcp": float(sum(o.lattice_type == "hcp" for o in orders)),
+                "best_unit_p_local": orders[best].p_local, "best_unit_p_global": orders[best].p_global,
+            })
         analysis = rollout.analysis
         thresholds = {}
         if analysis is not None:
@@ -132,7 +156,7 @@ class GridCells3D(Metric):
         cfg = self.config
         if cfg.best_unit_null_seeds == 0:
             return
-        key = "-".join(map(str, ("3d-v2", analysis.null_key, layer, cfg.bins, cfg.smoothing, cfg.units,
+        key = "-".join(map(str, ("3d-v3", analysis.null_key, layer, cfg.bins, cfg.smoothing, cfg.units,
                                  cfg.field_threshold, cfg.field_min_bins, cfg.best_unit_null_seeds)))
         best = cache.get("best_unit_null", key)
         if best is None:
