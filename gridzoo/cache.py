@@ -20,7 +20,9 @@ def cache_dir() -> Path:
 
 
 def _enabled() -> bool:
-    return os.environ.get("GRIDZOO_NO_CACHE", "").strip().lower() not in {"1", "true", "yes", "on"}
+    from gridzoo.runtime.environment import flag
+
+    return not flag("GRIDZOO_NO_CACHE")
 
 
 def get(kind: str, key: str) -> Any | None:

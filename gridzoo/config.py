@@ -44,9 +44,9 @@ class ComponentSpec(BaseModel):
 class TrainingConfig(StrictConfig):
     """How to train. Paper-specific regularisers live in the architecture's config, not here."""
 
-    steps: int = Field(1000, gt=0, description="Optimizer steps.")
-    batch_size: int = Field(200, gt=0, description="Trajectories per batch.")
-    seq_len: int = Field(20, gt=0, description="Steps per trajectory.")
+    steps: int = Field(1000, gt=0, le=10**9, description="Optimizer steps (at most 10⁹).")
+    batch_size: int = Field(200, gt=0, le=10**6, description="Trajectories per batch.")
+    seq_len: int = Field(20, gt=0, le=10**5, description="Steps per trajectory.")
     optimizer: Literal["adam", "rmsprop", "sgd", "adagrad", "rmsprop_tf1"] = Field(
         "adam", description="Optimizer; 'rmsprop_tf1' is TensorFlow 1's RMSPropOptimizer (Banino's code)."
     )
@@ -61,18 +61,18 @@ class TrainingConfig(StrictConfig):
     )
     grad_clip: float | None = Field(None, gt=0, description="Clip gradients at this value or norm; none if unset.")
     grad_clip_algorithm: Literal["value", "norm"] = Field("norm", description="How grad_clip applies.")
-    seed: int = Field(0, ge=0, description="Fixes everything: cell centres, initial weights, every batch.")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="Fixes everything: cell centres, initial weights, every batch.")
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where to train and generate data.")
     precision: Literal["fp32", "bf16"] = Field(
         "fp32", description="'bf16': the architecture's forward pass under bfloat16 autocast (about 1.6x faster steps "
         "on CPUs with AMX or AVX-512 BF16, and on recent GPUs); master weights, targets, losses, decoding and every "
         "evaluation stay float32. Not exact: see docs/experiments/bf16-check before using it in a study."
     )
-    checkpoint_every: int = Field(500, gt=0, description="Save a resumable checkpoint every N steps.")
-    log_every: int = Field(50, gt=0, description="Record the training loss every N steps.")
-    eval_every: int = Field(250, gt=0, description="Evaluate the metrics every N steps (and at the end).")
-    eval_batch_size: int = Field(200, gt=0, description="Trajectories in the fixed evaluation batch.")
-    eval_seq_len: int | None = Field(None, gt=0, description="Steps per evaluation trajectory (default seq_len).")
+    checkpoint_every: int = Field(500, gt=0, le=10**9, description="Save a resumable checkpoint every N steps.")
+    log_every: int = Field(50, gt=0, le=10**9, description="Record the training loss every N steps.")
+    eval_every: int = Field(250, gt=0, le=10**9, description="Evaluate the metrics every N steps (and at the end).")
+    eval_batch_size: int = Field(200, gt=0, le=10**6, description="Trajectories in the fixed evaluation batch.")
+    eval_seq_len: int | None = Field(None, gt=0, le=10**5, description="Steps per evaluation trajectory (default seq_len).")
     memory_limit_gb: float | None = Field(
         None, gt=0, description="Refuse experiments estimated to need more memory than this (default: 90 % of the "
         "machine's, or the GPU's); raise it if you know a larger experiment fits."

@@ -78,7 +78,9 @@ class PluginFailure:
 
 
 def strict_plugins() -> bool:
-    return os.environ.get("GRIDZOO_STRICT_PLUGINS", "").strip().lower() in {"1", "true", "yes", "on"}
+    from gridzoo.runtime.environment import flag
+
+    return flag("GRIDZOO_STRICT_PLUGINS")
 
 
 @dataclass

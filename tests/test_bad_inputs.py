@@ -190,7 +190,7 @@ CASES: dict[str, Case] = {
     "safetensors header too large": with_run(lambda d: ["evaluate", str(d / "run")], "not a valid safetensors file",
                                              huge_header),
     "out-of-memory hidden size": train_with(config(architecture__hidden_size=300_000), "needs about"),
-    "out-of-memory batch": train_with(config(training__batch_size=2_000_000, training__seq_len=1000), "needs about"),
+    "out-of-memory batch": train_with(config(training__batch_size=1_000_000, training__seq_len=2000), "needs about"),
     "malformed plugin": Case(lambda d: ["train", str(d / "e.toml"), "--out", str(d / "runs" / "x")],
                              "failed to load", {"e.toml": config(architecture={"name": "broken"})}),
     "plugin that fails while building": Case(lambda d: ["train", str(d / "e.toml"), "--out", str(d / "runs" / "x")],
@@ -270,7 +270,56 @@ CASES: dict[str, Case] = {
     "sweep --workers 0": Case(lambda d: ["sweep", str(d / "s.toml"), "--out", str(d / "out"), "--workers", "0"],
                               "--workers", {"s.toml": SPEC}),
     "report on a folder that is no sweep": Case(lambda d: ["report", str(d)], "is not a sweep folder"),
+    # --- by category: environment variables (checked before any command runs) -------------------------------
+    "GRIDZOO_THREADS=0": Case(lambda d: ["zoo", "list"], "GRIDZOO_THREADS='0'", env={"GRIDZOO_THREADS": "0"}),
+    "GRIDZOO_THREADS=-1": Case(lambda d: ["train", "--preset", "demo", "--out", str(d / "runs" / "x")],
+                               "at least 1", env={"GRIDZOO_THREADS": "-1"}),
+    "GRIDZOO_THREADS=two": Case(lambda d: ["zoo", "list"], "whole number", env={"GRIDZOO_THREADS": "two"}),
+    "GRIDZOO_REGISTRY that does not exist": Case(lambda d: ["zoo", "list"], "GRIDZOO_REGISTRY",
+                                                 env={"GRIDZOO_REGISTRY": "{d}/nonexistent"}),
+    "GRIDZOO_OFFLINE misspelt": Case(lambda d: ["zoo", "list"], "GRIDZOO_OFFLINE='ture'",
+                                     env={"GRIDZOO_OFFLINE": "ture"}),
+    "GRIDZOO_HOME is a file": Case(lambda d: ["zoo", "list"], "is a file", {"homefile": "x"},
+                                   env={"GRIDZOO_HOME": "{d}/homefile"}),
+    # --- numbers --------------------------------------------------------------------------------------------
+    "evaluate --analysis-seed -1": with_run(lambda d: ["evaluate", str(d / "run"), "--analysis-seed", "-1"],
+                                            "--analysis-seed", copy_run),
+    "evaluate --null-seeds -3": with_run(lambda d: ["evaluate", str(d / "run"), "--null-seeds", "-3"],
+                                         "--null-seeds", copy_run),
+    "evaluate --samples 1": with_run(lambda d: ["evaluate", str(d / "run"), "--samples", "1"], "at least 1000",
+                                     copy_run),
+    "zoo info --revision 0": Case(lambda d: ["zoo", "info", "sorscher2019-mini", "--revision", "0"], "--revision"),
+    "steps = 1e22": train_with(config(training__steps=10**22), "training.steps: Input should be less than or equal"),
+    "seq_len too long": train_with(config(training__seq_len=10**6), "training.seq_len"),
+    # --- sweeps ---------------------------------------------------------------------------------------------
+    "sweep axis with no values": Case(lambda d: ["sweep", str(d / "s.toml"), "--out", str(d / "out")],
+                                      "lists no values", {"s.toml": SPEC + '[[grid]]\n"training.lr" = []\n'}),
+    "sweep uniform with low > high": Case(
+        lambda d: ["sweep", str(d / "s.toml"), "--out", str(d / "out")], "low <= high",
+        {"s.toml": SPEC + '[[random]]\ncount = 2\n[random.axes]\n"training.lr" = {uniform = [0.1, 0.01]}\n'}),
+    "sweep loguniform from 0": Case(
+        lambda d: ["sweep", str(d / "s.toml"), "--out", str(d / "out")], "above 0",
+        {"s.toml": SPEC + '[[random]]\ncount = 2\n[random.axes]\n"training.lr" = {loguniform = [0, 1]}\n'}),
+    "sweep [set] contradicting an axis": Case(
+        lambda d: ["sweep", str(d / "s.toml"), "--out", str(d / "out"), "--dry-run"], "both in [set] and an axis",
+        {"s.toml": SPEC + '[set]\n"training.lr" = 0.1\n[[grid]]\n"training.lr" = [0.2]\n'}),
+    "sweep of 20^4 x seeds runs": Case(
+        lambda d: ["sweep", str(d / "s.toml"), "--out", str(d / "out"), "--dry-run"], "over the limit",
+        {"s.toml": SPEC + "[[grid]]\n" + "".join(f'"training.{k}" = {list(range(1, 21))}\n'
+                                                for k in ("lr", "batch_size", "seq_len", "log_every"))}),
+    # --- reports --------------------------------------------------------------------------------------------
+    "report --by a misspelt field": Case(lambda d: ["report", str(d / "rec"), "--by", "architecture.hiden_size"],
+                                         "did you mean 'architecture.hidden_size'", setup=lambda d, r: _records(d)),
+    "report --where matching nothing": Case(lambda d: ["report", str(d / "rec"), "--where", "encoder=nonexistent"],
+                                            "matches none of the", setup=lambda d, r: _records(d)),
+    "report --where without a value": Case(lambda d: ["report", str(d / "rec"), "--where", "encoder"],
+                                           "give PATH=VALUE", setup=lambda d, r: _records(d)),
 }
+
+
+def _records(folder: Path) -> None:
+    """A committed study's records (a sweep folder without weights) to report on."""
+    shutil.copytree(Path(__file__).resolve().parents[1] / "docs" / "experiments" / "bf16-check", folder / "rec")
 
 PLUGINS = {
     "lax": ("gridzoo_test_lax", """

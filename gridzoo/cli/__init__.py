@@ -17,6 +17,7 @@ from gridzoo import __version__
 from gridzoo.cli import components, evaluation, failures, site, sweeps, training, zoo
 from gridzoo.cli.console import err
 from gridzoo.errors import GridzooError, TrainingDiverged, TrainingInterrupted
+from gridzoo.runtime.environment import check_environment
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_environment()
         return int(args.func(args) or 0)
     except GridzooError as exc:
         return failures.user_error(exc)

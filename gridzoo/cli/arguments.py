@@ -15,6 +15,28 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+#: Fewest evaluation positions a command accepts: below this a rate map is mostly empty bins and its scores noise.
+MIN_SAMPLES = 1000
+
+
+def samples(text: str) -> int:
+    value = positive_int(text)
+    if value < MIN_SAMPLES:
+        raise argparse.ArgumentTypeError(f"use at least {MIN_SAMPLES} positions (rate maps of fewer are mostly empty "
+                                         f"bins; the default is 200000), got {value}")
+    return value
+
+
 def bins(text: str) -> int:
     value = positive_int(text)
     if not 5 <= value <= 256:

@@ -40,14 +40,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--layer", help="layer to analyse (default: the architecture's scored layer)")
     p.add_argument("--bins", type=arguments.bins, help="bins per side of the rate maps, 5-256 (default 44, as NFL)")
     p.add_argument("--units", type=arguments.positive_int, help="analyse only the first N units")
-    p.add_argument("--samples", type=arguments.positive_int, default=200_000,
+    p.add_argument("--samples", type=arguments.samples, default=200_000,
                    help="positions for the rate maps (default 200000)")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="cpu or cuda")
     p.add_argument("--out", metavar="DIR", help="where to write metrics.json and figures (default RUN_DIR/evaluation, "
                    "or evaluations/NAME for --zoo)")
-    p.add_argument("--null-seeds", type=int, help="untrained networks in the best-unit null (default 19: p <= 0.05; "
+    p.add_argument("--null-seeds", type=arguments.non_negative_int, help="untrained networks in the best-unit null (default 19: p <= 0.05; "
                    "fewer is faster and weaker)")
-    p.add_argument("--analysis-seed", type=int, default=0, help="an independent set of analysis trajectories (default 0)")
+    p.add_argument("--analysis-seed", type=arguments.non_negative_int, default=0, help="an independent set of analysis trajectories (default 0)")
     p.add_argument("--metric", action="append", metavar="NAME", help="an extra metric plugin to run, e.g. robustness "
                    "(repeatable; `gridzoo list metrics`)")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")

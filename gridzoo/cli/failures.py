@@ -18,6 +18,7 @@ from pathlib import Path
 from rich.markup import escape
 
 from gridzoo.cli.console import err
+from gridzoo.runtime.environment import flag
 
 EXIT_USER_ERROR = 2
 EXIT_DIVERGED = 3
@@ -57,7 +58,7 @@ def user_error(exc: BaseException) -> int:
 
 
 def unexpected_error(exc: BaseException) -> int:
-    if os.environ.get("GRIDZOO_DEBUG", "").strip() in {"1", "true", "yes", "on"}:
+    if flag("GRIDZOO_DEBUG"):
         raise exc
     text = "".join(traceback.format_exception(exc))
     log = getattr(exc, "gridzoo_log", None)

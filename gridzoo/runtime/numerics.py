@@ -16,13 +16,13 @@ API is left as it was. ``GRIDZOO_EXACT_DENORMALS=1`` keeps subnormals (to check 
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from typing import Iterator
 
 import torch
 
 from gridzoo.runtime import allocator
+from gridzoo.runtime.environment import flag
 
 ENV_KEEP_DENORMALS = "GRIDZOO_EXACT_DENORMALS"
 
@@ -38,7 +38,7 @@ def fast_numerics(enabled: bool = True) -> Iterator[bool]:
     """Flush-to-zero and the allocator's keep-freed-memory policy inside the block; the previous state after it.
 
     Yields whether flush-to-zero is in force (False where the CPU does not support it, or when disabled)."""
-    enabled = enabled and os.environ.get(ENV_KEEP_DENORMALS, "").strip() not in ("1", "true", "yes")
+    enabled = enabled and not flag(ENV_KEEP_DENORMALS)
     if not enabled:
         yield False
         return

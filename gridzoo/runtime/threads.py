@@ -37,11 +37,14 @@ def choose_threads(requested: int | None = None) -> int:
     env = os.environ.get(ENV, "").strip()
     if env:
         try:
-            return max(1, int(env))
+            count = int(env)
         except ValueError:
+            count = 0
+        if count < 1:
             from gridzoo.errors import GridzooError
 
-            raise GridzooError(f"{ENV}={env!r}: give a whole number of threads, e.g. {ENV}=1") from None
+            raise GridzooError(f"{ENV}={env!r}: give a whole number of threads, at least 1, e.g. {ENV}=1")
+        return count
     cores = usable_cores()
     return max(1, min(cores, math.floor(cores - busy_cores() + 0.5)))
 

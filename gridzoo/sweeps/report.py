@@ -29,6 +29,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from gridzoo.analysis.statistics import linear_fit, proportion
+from gridzoo.errors import GridzooError
 from gridzoo.io import atomic_path, csv_cell
 from gridzoo.sweeps.runner import read_manifest, result_path, units_path
 from gridzoo.sweeps.spec import value_at
@@ -256,6 +257,45 @@ def matches(row: dict[str, Any], where: Sequence[str]) -> bool:
     return True
 
 
+def _paths(node: Any, prefix: str = "") -> list[str]:
+    """Every dotted path of a resolved config (sections, and leaves inside them; a list stands for its items)."""
+    if isinstance(node, list):
+        return [p for item in node[:1] for p in _paths(item, prefix)]
+    if not isinstance(node, dict):
+        return []
+    out = []
+    for key, value in node.items():
+        path = f"{prefix}{key}"
+        out.append(path)
+        out += _paths(value, path + ".")
+    return out
+
+
+def check_selection(rows: list[dict[str, Any]], by: Sequence[str], where: Sequence[str], compare: str | None,
+                    source: str) -> None:
+    """Refuse a ``--by``, ``--where`` or ``--compare`` that names no field of any run, or a ``--where`` that no
+    run matches, before anything is written: a misspelt field would otherwise make one group called None."""
+    import difflib
+
+    known = sorted({p for r in rows for p in _paths(r["config"])})
+    named = [("--by", b) for b in by] + [("--where", w.partition("=")[0].strip()) for w in where]
+    if compare:
+        named.append(("--compare", compare.partition("=")[0].strip()))
+    for flag, path in named:
+        if path not in known:
+            close = difflib.get_close_matches(path, known, n=2, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else "; e.g. 'encoder', 'training.seed'"
+            raise GridzooError(f"{flag} {path!r}: no run of {source} has that field{hint}")
+    for condition in where:
+        path, _, value = condition.partition("=")
+        if not _:
+            raise GridzooError(f"--where {condition!r}: give PATH=VALUE, e.g. --where encoder=dos")
+        if not any(matches(r, [condition]) for r in rows):
+            seen = sorted({str(value_at(r["config"], path.strip())) for r in rows})
+            raise GridzooError(f"--where {condition!r} matches none of the {len(rows)} runs of {source} "
+                               f"(its values there: {', '.join(seen[:8])})")
+
+
 def make_report(out_dir: str | Path, by: Sequence[str] | None = None, *, draw: bool = True,
                 where: Sequence[str] = (), name: str = "report", compare: str | None = None) -> Report:
     """Summarise a sweep folder's runs (those matching every ``where`` condition) per ``by`` group; files are
@@ -265,8 +305,10 @@ def make_report(out_dir: str | Path, by: Sequence[str] | None = None, *, draw: b
     from gridzoo.sweeps import comparisons
 
     out = Path(out_dir)
-    by = tuple(by or DEFAULT_BY)
-    rows = [r for r in collect(out) if matches(r, where)]
+    by_given, by = by, tuple(by or DEFAULT_BY)
+    everything = collect(out)
+    check_selection(everything, tuple(by_given or ()), where, compare, str(out))
+    rows = [r for r in everything if matches(r, where)]
     compared = comparisons.against_baseline(rows, compare, by) if compare else []
     report = Report(by, summarise(rows, by), rows)
     report.csv_path = write_csv(out / f"{name}.csv", report.groups, by)

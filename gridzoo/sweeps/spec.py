@@ -63,6 +63,15 @@ class Distribution(StrictConfig):
         given = [k for k in ("uniform", "loguniform", "randint", "choice") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one of uniform, loguniform, randint, choice (got {given or 'none'})")
+        for kind in ("uniform", "loguniform", "randint"):
+            bounds = getattr(self, kind)
+            if bounds is not None and not (math.isfinite(bounds[0]) and math.isfinite(bounds[1])
+                                           and bounds[0] <= bounds[1]):
+                raise ValueError(f"{kind} = {list(bounds)}: give [low, high] with low <= high, both finite")
+        if self.loguniform is not None and self.loguniform[0] <= 0:
+            raise ValueError(f"loguniform = {list(self.loguniform)}: both bounds must be above 0 (it draws log x)")
+        if self.choice is not None and not self.choice:
+            raise ValueError("choice = []: list at least one value")
         return self
 
     def draw(self, rng: random.Random) -> Any:
@@ -75,8 +84,12 @@ class Distribution(StrictConfig):
         return rng.choice(self.choice)
 
 
+#: The most runs a spec may plan: a bigger grid is a typo (an axis meant as a list of lists), not a study.
+MAX_RUNS = 100_000
+
+
 class RandomBlock(StrictConfig):
-    count: int = Field(gt=0, description="Number of draws.")
+    count: int = Field(gt=0, le=MAX_RUNS, description="Number of draws.")
     seed: int = Field(0, ge=0, description="Seed of the draws.")
     axes: dict[str, Distribution]
 
@@ -101,6 +114,23 @@ class SweepSpec(StrictConfig):
     set: dict[str, Any] = Field(default_factory=dict)
     grid: list[dict[str, list[Any]]] = Field(default_factory=list)
     random: list[RandomBlock] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _sized(self) -> "SweepSpec":
+        for i, grid in enumerate(self.grid):
+            for key, values in grid.items():
+                if not values:
+                    raise ValueError(f"grid {i + 1}, axis {key!r} lists no values (an empty axis makes no runs); "
+                                     "list at least one, or remove the axis")
+                if key in self.set:
+                    raise ValueError(f"{key!r} is both in [set] and an axis of grid {i + 1}: the axis would win "
+                                     "silently; keep one")
+        count = sum(math.prod(len(v) for v in grid.values()) for grid in self.grid) + sum(b.count for b in self.random)
+        count *= 1 if all("training.seed" in g for g in self.grid) and not self.random else len(self.seeds)
+        if count > MAX_RUNS:
+            raise ValueError(f"plans about {count:,} runs, over the limit of {MAX_RUNS:,}; check the axes (a list "
+                             "nested one level too deep multiplies them)")
+        return self
 
 
 @dataclass(frozen=True)
@@ -135,7 +165,8 @@ def read_spec(path: str | Path) -> tuple[SweepSpec, dict[str, Any]]:
     try:
         spec = SweepSpec.model_validate(raw)
     except ValidationError as exc:
-        lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        lines = [(f"{'.'.join(map(str, e['loc']))}: " if e["loc"] else "") + e["msg"].removeprefix("Value error, ")
+                 for e in exc.errors()]
         raise ConfigError(bulleted(f"invalid sweep spec {path}", lines)) from None
     base_path = path.parent / spec.base
     if spec.base in preset_names():

@@ -57,7 +57,9 @@ def cache_dir() -> Path:
 
 
 def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+    from gridzoo.runtime.environment import flag
+
+    return flag(name)
 
 
 def offline() -> bool:
