@@ -119,6 +119,8 @@ def test_evaluate_a_zoo_network_by_name_and_by_folder(tmp_path, capsys, monkeypa
     assert main(["evaluate", "--zoo", name, "--samples", "5000", "--bins", "20", "--no-figures", "--null-seeds", "2"]) == 0
     saved = json.loads((tmp_path / "evaluations" / name / "metrics.json").read_text())
     assert saved["run"] == f"zoo:{name}" and "score_60_max" in saved["summary"]
+    printed = capsys.readouterr().out.lstrip()
+    assert printed.startswith("Path integration:") and "Grid-likeness:" in printed.split("evaluation of")[0]
     folder = zoo.verify(name)
     assert main(["evaluate", str(folder), "--samples", "5000", "--bins", "20", "--no-figures", "--out",
                  str(tmp_path / "by-folder"), "--null-seeds", "2"]) == 0
@@ -141,3 +143,18 @@ def test_an_unexpected_error_is_one_line_pointing_at_its_log(run, tmp_path, caps
     log = tmp_path / "run" / "error.log"
     assert str(log) in lines[0] and "ZeroDivisionError" in log.read_text()
     assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "failed"
+
+
+def test_verdicts_come_first_and_follow_the_null():
+    from gridzoo.analysis.verdicts import verdicts
+
+    lines = verdicts({"decoding_error_cm": 4.1, "linear_error_cm": 8.5, "linear_error_chance_cm": 64.0,
+                      "score_60_max": 0.74, "best_unit_null_60": 1.04, "best_unit_null_p": 0.35,
+                      "n_lattice_units": 0, "modules_stable": 0, "module_count": 1})
+    assert lines[0].startswith("Path integration: yes") and "8.5 cm" in lines[0]
+    assert "does **not** beat" in lines[1] and "p 0.35" in lines[1]
+    assert "not stable" in lines[-1]
+    few = verdicts({"decoding_error_cm": 30.0, "score_60_max": 0.9, "best_unit_null_60": 0.5, "best_unit_null_p": 0.33})
+    assert few[0].startswith("Path integration: no") and "undecided" in few[1]
+    enough = verdicts({"score_60_max": 0.9, "best_unit_null_60": 0.5, "best_unit_null_p": 0.05})
+    assert "beats" in enough[0] and "undecided" not in enough[0]

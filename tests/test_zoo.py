@@ -356,7 +356,8 @@ def test_rescore_republishes_the_same_weights_with_new_metrics_and_card(copy_reg
 
 def test_cards_state_the_regime_against_the_paper_scale_preset():
     from gridzoo.presets import preset_path
-    from gridzoo.zoo.card import grid_verdict, scale_lines
+    from gridzoo.analysis.verdicts import grid_verdict
+    from gridzoo.zoo.card import scale_lines
 
     mini = load_experiment(preset_path("sorscher2019-mini")).to_dict(logging=False)
     lines = "\n".join(scale_lines(mini, "sorscher2019-mini", "sorscher2019-mini"))

@@ -21,6 +21,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         metrics=args.metric or (), null_seeds=args.null_seeds,
     )
     title = args.target or f"zoo network {args.zoo}"
+    from gridzoo.analysis.verdicts import verdicts
+
+    for line in verdicts(result.values):  # the answer first, then the numbers
+        out.print(escape(line.replace("**", "")))
     table = Table(title=f"evaluation of {escape(title)}", title_justify="left")
     table.add_column("measure")
     table.add_column("value", justify="right")

@@ -41,6 +41,10 @@ def cmd_zoo_info(args: argparse.Namespace) -> int:
         _print_json(entry.model_dump(mode="json", exclude_none=True))
         return 0
     out.print(f"[bold]{escape(entry.name)}[/bold] revision {entry.revision}: {escape(entry.summary)}")
+    from gridzoo.analysis.verdicts import verdicts
+
+    for line in verdicts(entry.metrics):  # the answer before the details
+        out.print(escape(line.replace("**", "")))
     if entry.superseded_by:
         out.print(f"[yellow]Superseded by revision {entry.superseded_by}[/yellow]: {escape(entry.note)}")
     if entry.replaced_by:

@@ -29,12 +29,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from gridzoo.analysis.statistics import linear_fit, proportion
+from gridzoo.analysis.verdicts import PATH_INTEGRATES_CM
 from gridzoo.errors import GridzooError
 from gridzoo.io import atomic_path, csv_cell
 from gridzoo.sweeps.runner import read_manifest, result_path, units_path
 from gridzoo.sweeps.spec import value_at
 
-PATH_INTEGRATES_CM = 10.0
 REFERENCE_WIDTH_M = 2.2  # NFL's arena, for the relative criterion
 DEFAULT_BY = ("encoder", "architecture")
 FRACTIONS = (

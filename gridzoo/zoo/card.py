@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gridzoo.analysis.verdicts import grid_verdict
+
 #: Metrics every card's table shows (when present), after the catalogue's key metrics.
 CARD_METRICS = ("best_unit_null_60", "best_unit_null_p", "fraction_active_score_60_over_null", "n_silent_units",
                 "fraction_score_60_over_0.3", "untrained_score_60_max", "spatial_info_median_bits",
@@ -85,23 +87,6 @@ def scale_lines(config: dict[str, Any], preset: str | None, name: str) -> list[s
         lines.append(f"| {label} | {mine}{mark} | {theirs} |")
     lines += ["", "`*`: differs from the paper-scale preset. Every other setting is in `config.json`.", ""]
     return lines
-
-
-def grid_verdict(metrics: dict[str, Any]) -> str:
-    """One sentence: does the best unit beat the best-unit null (the statistic a best unit needs)?"""
-    best, null = metrics.get("score_60_max"), metrics.get("best_unit_null_60")
-    if best is None:
-        return "Grid-likeness: no active unit was scored."
-    if null is None:
-        return (f"Grid-likeness: best unit's 60° score {best:.3g}; this revision was scored without the best-unit "
-                "null, so that score alone is not evidence of a grid cell.")
-    p = metrics.get("best_unit_null_p")
-    p_text = f", p {p:.2g}" if p is not None else ""
-    if best > null:
-        return (f"Grid-likeness: the best unit's 60° score ({best:.3g}) beats the best unit of untrained networks "
-                f"({null:.3g}{p_text}): one grid-like unit, not yet a lattice or a module.")
-    return (f"Grid-likeness: the best unit's 60° score ({best:.3g}) does **not** beat the best unit of untrained "
-            f"networks ({null:.3g}{p_text}): no evidence of grid cells.")
 
 
 def render_card(name: str, revision: int, summary: str, experiment, metrics: dict[str, Any],
