@@ -185,3 +185,16 @@ def test_a_skipped_reference_test_fails_in_ci(tmp_path):
     assert run({"GRIDZOO_REQUIRE_REFERENCE": "0"}).returncode == 0
     strict = run({"GRIDZOO_REQUIRE_REFERENCE": "1"})
     assert strict.returncode == 1 and "reference test skipped" in strict.stdout
+
+
+@pytest.mark.parametrize("argv", [["list"], ["zoo", "list"], ["presets"], ["presets", "nfl2022-dos-mini"]])
+def test_tables_fold_at_80_columns_without_broken_rows(argv, capsys, monkeypatch):
+    from gridzoo.cli.console import out
+
+    monkeypatch.setattr(out, "_width", 80)
+    monkeypatch.setattr(out, "_force_terminal", False)
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines and all(len(line) <= 80 for line in lines), max(lines, key=len)
+    rows = [line for line in lines if line.startswith("│")]
+    assert all(line.rstrip().endswith("│") for line in rows)  # every row closes its table

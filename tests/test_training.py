@@ -123,6 +123,7 @@ def test_ctrl_c_or_sigterm_from_the_cli_saves_a_checkpoint_at_the_step_it_report
         capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr
+    assert f"from step {meta['step']} of {meta['step'] + 3}" in " ".join(done.stdout.split())  # the resume line
     assert json.loads((run / "run.json").read_text())["status"] == "finished"
 
 

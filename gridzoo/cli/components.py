@@ -110,6 +110,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_presets(args: argparse.Namespace) -> int:
     from gridzoo.presets import preset_names, preset_path
 
+    if args.name:
+        return _show_preset(args)
     rows = []
     for name in preset_names():
         first = preset_path(name).read_text().splitlines()[0].lstrip("# ").strip()
@@ -127,6 +129,33 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 
+def _show_preset(args: argparse.Namespace) -> int:
+    """One preset: what its file says (papers, deviations, measured cost) and its resolved config, every default."""
+    import json
+
+    from gridzoo.config import load_experiment
+    from gridzoo.presets import preset_path
+
+    path = preset_path(args.name)
+    resolved = load_experiment(path).to_dict(logging=False)
+    if args.json:
+        _print_json({"name": args.name, "file": str(path), "config": resolved})
+        return 0
+    notes = [line.lstrip("#").strip() for line in path.read_text().splitlines() if line.startswith("#")]
+    out.print(f"[bold]{escape(args.name)}[/bold]  ({escape(str(path))})")
+    paragraphs: list[str] = []
+    for line in notes:  # the file's comment lines, rejoined into sentences so that they fold at any width
+        if paragraphs and line and not paragraphs[-1].endswith((".", ":")) and not line.startswith("-"):
+            paragraphs[-1] += " " + line
+        elif line:
+            paragraphs.append(line)
+    for paragraph in paragraphs:
+        out.print(escape(paragraph))
+    out.print("\n[dim]resolved config (every default; `gridzoo train --preset NAME --set KEY=VALUE` changes one):[/dim]")
+    out.print(escape(json.dumps(resolved, indent=2)), soft_wrap=True)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("list", help="list registered components")
     p.add_argument("kind", nargs="?", help=f"one of: {', '.join(KINDS)}")
@@ -142,6 +171,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_info)
 
-    p = sub.add_parser("presets", help="list the shipped experiment presets")
+    p = sub.add_parser("presets", help="list the shipped experiment presets, or show one (its notes, measured cost "
+                       "and resolved config)")
+    p.add_argument("name", nargs="?", help="a preset to show in full")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_presets)

@@ -11,6 +11,16 @@ from rich.table import Table
 from gridzoo.cli.console import out
 
 
+def short_assignment(assignment: dict) -> str:
+    """A run's axis values in a few words: each axis by its last name, a whole section by its component's name."""
+    parts = []
+    for key, value in assignment.items():
+        if isinstance(value, dict):
+            value = value.get("name", "?")
+        parts.append(f"{key.rpartition('.')[2]}={value}")
+    return " ".join(parts)
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from gridzoo.config import parse_override
     from gridzoo.sweeps.runner import execute_sweep, pending_runs, prepare_sweep
@@ -31,7 +41,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         detail = (f"error {metrics.get('decoding_error_cm', float('nan')):.3g} cm, best score "
                   f"{metrics.get('score_60_max') if metrics.get('score_60_max') is not None else float('nan'):.3g}"
                   if result["status"] == "finished" else result.get("error", ""))
-        line = f"[{done[0]}/{total[0]}] {run_id} {result['status']}: {detail}"
+        line = f"[{done[0]}/{total[0]}] {run_id} ({short_assignment(result.get('assignment') or {})}) {result['status']}: {detail}"
         if progress is not None:
             progress.console.print(escape(line), soft_wrap=True)
             progress.update(task, advance=1)

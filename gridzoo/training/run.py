@@ -224,6 +224,9 @@ def _resume_locked(run_dir, config_path, ckpt, overrides, console, live, callbac
     module = prepare(experiment)
     if overrides:
         write_json(config_path, experiment.to_dict())
+    if console is not None:
+        console.print(f"Resuming {run_dir} from step {done} of {steps}"
+                      + (" (no checkpoint yet: from the start)" if not ckpt.is_file() else ""))
     return _fit(
         experiment, module, run_dir, ckpt_path=ckpt if ckpt.is_file() else None, console=console, live=live,
         callbacks=callbacks,
