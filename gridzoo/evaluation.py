@@ -52,14 +52,17 @@ def read_config_json(folder: Path) -> dict[str, Any]:
         raise GridzooError(f"{str(folder)!r} is not a run folder or a zoo network folder (no config.json); check the path")
     try:
         data = json.loads(config.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise GridzooError(f"{config} cannot be read as JSON ({exc}); the folder is damaged") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise GridzooError(f"{config} cannot be read as JSON ({type(exc).__name__}); the folder is damaged") from None
     if not isinstance(data, dict):
         raise GridzooError(f"{config} is not a gridzoo config (a JSON object)")
     return data
 
 
 def load_state(model: PathIntegrator, state: dict[str, torch.Tensor], label: str) -> None:
+    from gridzoo.weights import check_state
+
+    check_state(model, state, label)
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:

@@ -90,6 +90,23 @@ def non_finite(tensors: dict[str, torch.Tensor] | Any) -> list[str]:
     return [name for name, t in items if t.is_floating_point() and not bool(torch.isfinite(t).all())]
 
 
+def check_state(model: torch.nn.Module, state: dict[str, torch.Tensor], label: str) -> None:
+    """Refuse weights that would load silently but wrongly: a tensor stored in another dtype than the network's
+    (an I32, F16 or BOOL tensor where a float32 one belongs) or holding a NaN or an infinity."""
+    from gridzoo.errors import GridzooError
+
+    expected = model.state_dict()
+    wrong = [f"{name} is {t.dtype} (the network's is {expected[name].dtype})" for name, t in state.items()
+             if name in expected and t.dtype != expected[name].dtype]
+    if wrong:
+        raise GridzooError(f"{label}: the weights are stored in the wrong type ({'; '.join(wrong[:2])}); "
+                           "refusing to load them")
+    bad = non_finite(state)
+    if bad:
+        raise GridzooError(f"{label}: the weights are not finite ({', '.join(bad[:3])}): a diverged or damaged "
+                           "network; nothing was evaluated")
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     line = text[0] if text else type(exc).__name__

@@ -317,6 +317,62 @@ CASES: dict[str, Case] = {
 }
 
 
+def _rewrite_weights(change):
+    """A copy of the finished run whose model.safetensors has ``change`` applied to its state dict."""
+    def setup(folder: Path, run: Path) -> None:
+        from safetensors.torch import load_file, save_file
+
+        copy_run(folder, run)
+        path = folder / "run" / "model.safetensors"
+        state = load_file(path)
+        change(state)
+        save_file(state, path)
+    return setup
+
+
+def _nan_weight(state) -> None:
+    name = next(k for k, v in state.items() if v.is_floating_point())
+    state[name] = state[name].clone()
+    state[name].view(-1)[0] = float("nan")
+
+
+def _int_weight(state) -> None:
+    name = next(k for k, v in state.items() if v.is_floating_point())
+    state[name] = state[name].to(__import__("torch").int32)
+
+
+def _future_network(folder: Path, run: Path) -> None:
+    source = Path(__file__).resolve().parents[1] / "registry" / "networks" / "sorscher2019-mini" / "r3"
+    shutil.copytree(source, folder / "net")
+    config = json.loads((folder / "net" / "config.json").read_text())
+    (folder / "net" / "config.json").write_text(json.dumps({**config, "format_version": 99}))
+
+
+def _deep_config(folder: Path, run: Path) -> None:
+    copy_run(folder, run)
+    (folder / "run" / "config.json").write_text("[" * 100_000 + "]" * 100_000)
+
+
+def _escaping_manifest(folder: Path, run: Path) -> None:
+    (folder / "sweep").mkdir()
+    (folder / "sweep" / "manifest.json").write_text(json.dumps(
+        {"spec": {}, "order": ["../../outside"], "runs": {"../../outside": {"assignment": {}, "config": {}}}}))
+
+
+CASES.update({
+    # --- weights, formats and files that would load silently but wrongly ------------------------------------
+    "evaluate NaN weights": with_run(lambda d: ["evaluate", str(d / "run")], "not finite", _rewrite_weights(_nan_weight)),
+    "evaluate weights stored as int32": with_run(lambda d: ["evaluate", str(d / "run")], "wrong type",
+                                                 _rewrite_weights(_int_weight)),
+    "a network of a future format": with_run(lambda d: ["evaluate", str(d / "net")], "format version 99",
+                                             _future_network),
+    "a 100,000-deep config.json": with_run(lambda d: ["evaluate", str(d / "run")], "cannot be read as JSON",
+                                           _deep_config),
+    "a manifest whose run id leaves the folder": with_run(lambda d: ["report", str(d / "sweep")], "not a run id",
+                                                          _escaping_manifest),
+})
+
+
 def _records(folder: Path) -> None:
     """A committed study's records (a sweep folder without weights) to report on."""
     shutil.copytree(Path(__file__).resolve().parents[1] / "docs" / "experiments" / "bf16-check", folder / "rec")

@@ -202,3 +202,26 @@ def test_kill_9_of_a_two_worker_sweep_leaves_no_worker_and_a_second_sweep_is_ref
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     _wait_for(lambda: not any(_alive(w) for w in workers), timeout=20)
+
+
+def test_a_planted_cache_entry_is_never_trusted(tmp_path, monkeypatch):
+    from gridzoo import cache
+
+    monkeypatch.setenv("GRIDZOO_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("GRIDZOO_NO_CACHE", raising=False)
+    cache.put("best_unit_null", "arch-key", [[0.5, 0.4]])
+    assert cache.get("best_unit_null", "arch-key") == [[0.5, 0.4]]  # this user's own entry is used
+    entry_file = next((cache.cache_dir() / "best_unit_null").glob("*.json"))
+    entry = json.loads(entry_file.read_text())
+    entry["value"] = [[-9.0, -9.0]]  # an edit that would make every unit beat the null
+    entry_file.write_text(json.dumps(entry))
+    assert cache.get("best_unit_null", "arch-key") is None
+    # A whole planted entry without this user's secret, and an entry under another key, are refused too.
+    entry_file.write_text(json.dumps({"key": "arch-key", "value": [[-9.0]], "mac": "0" * 64}))
+    assert cache.get("best_unit_null", "arch-key") is None
+    cache.put("best_unit_null", "other-key", [[1.0]])
+    other = next(p for p in (cache.cache_dir() / "best_unit_null").glob("*.json") if p != entry_file)
+    entry_file.write_bytes(other.read_bytes())
+    assert cache.get("best_unit_null", "arch-key") is None
+    secret = cache.cache_dir() / cache.SECRET_FILE
+    assert secret.stat().st_mode & 0o777 == 0o600

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import os
 import shutil
 import time
@@ -38,6 +39,8 @@ from gridzoo.locking import lock_folder
 from gridzoo.sweeps.spec import PlannedRun, plan, read_spec
 
 MANIFEST = "manifest.json"
+#: A run's id: the first 12 hex digits of its config's sha256 (see gridzoo.sweeps.spec.run_id).
+RUN_ID = re.compile(r"[0-9a-f]{12}")
 #: What a run's record keeps of its run folder (besides its result and best units' maps).
 RECORD_FILES = ("config.json", "run.json", "metrics.json", "metrics.csv")
 #: Set in a process once one of its runs has been interrupted (Ctrl-C, SIGTERM): it starts no further run. A pool
@@ -147,7 +150,19 @@ def read_manifest(out_dir: Path) -> dict[str, Any]:
     path = Path(out_dir) / MANIFEST
     if not path.is_file():
         raise GridzooError(f"{out_dir} is not a sweep folder (no {MANIFEST}); run `gridzoo sweep SPEC --out {out_dir}`")
-    return json.loads(path.read_text())
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise GridzooError(f"{path} cannot be read ({type(exc).__name__}); the sweep folder is damaged") from None
+    runs = manifest.get("runs") if isinstance(manifest, dict) else None
+    order = manifest.get("order") if isinstance(manifest, dict) else None
+    if not isinstance(runs, dict) or not isinstance(order, list):
+        raise GridzooError(f"{path} is not a sweep manifest (no runs and order)")
+    bad = [i for i in [*order, *runs] if not (isinstance(i, str) and RUN_ID.fullmatch(i))]
+    if bad:  # ids become file names: "../../x" would reach outside the folder
+        raise GridzooError(f"{path} names a run {str(bad[0])[:40]!r} that is not a run id (12 hex digits); "
+                           "the manifest was edited or damaged")
+    return manifest
 
 
 def result_path(out_dir: Path, run_id: str) -> Path:

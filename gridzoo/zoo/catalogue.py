@@ -136,8 +136,8 @@ def read_catalogue(registry: str | Path | None = None) -> Catalogue:
         return Catalogue()
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ZooError(f"{path}: not a readable zoo catalogue ({exc})") from None
+    except (OSError, ValueError, RecursionError) as exc:
+        raise ZooError(f"{path}: not a readable zoo catalogue ({type(exc).__name__}: {str(exc)[:100]})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("networks"), list) or raw.get("format") not in (1, 2):
         raise ZooError(f"{path}: not a zoo catalogue (expected format 1 or 2 with a list of networks)")
     catalogue = Catalogue()

@@ -137,8 +137,8 @@ def read_network(
             return {}
         try:
             data = json.loads(_verified_bytes(folder, name, label, expected).decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise ZooError(f"{label}: {name} is not valid JSON ({exc})") from None
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise ZooError(f"{label}: {name} is not valid JSON ({type(exc).__name__})") from None
         if not isinstance(data, dict):
             raise ZooError(f"{label}: {name} is not a JSON object")
         return data
@@ -146,6 +146,10 @@ def read_network(
     config = json_file("config.json")
     if config.get("format") != FORMAT:
         raise ZooError(f"{label}: config.json is not a gridzoo network (format {config.get('format')!r})")
+    version = config.get("format_version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= FORMAT_VERSION:
+        raise ZooError(f"{label}: network format version {version!r} is not one this gridzoo reads (1 to "
+                       f"{FORMAT_VERSION}); upgrade gridzoo to load it")
     try:
         experiment_data = migrate(config)
         check_plugins(config["components"], label)
@@ -163,6 +167,12 @@ def read_network(
             f"{label}: model.safetensors is not a valid safetensors file ({type(exc).__name__}: {exc}); "
             "it was not loaded, and nothing in it was executed"
         ) from None
+    from gridzoo.weights import check_state
+
+    try:
+        check_state(model, state, label)
+    except GridzooError as exc:
+        raise ZooError(str(exc)) from None
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:
