@@ -359,7 +359,24 @@ def _escaping_manifest(folder: Path, run: Path) -> None:
         {"spec": {}, "order": ["../../outside"], "runs": {"../../outside": {"assignment": {}, "config": {}}}}))
 
 
+def _duplicated_catalogue(folder: Path, run: Path) -> None:
+    reg = folder / "reg"
+    reg.mkdir()
+    catalogue = json.loads((Path(__file__).resolve().parents[1] / "registry" / "catalogue.json").read_text())
+    catalogue["networks"].append(catalogue["networks"][0])
+    (reg / "catalogue.json").write_text(json.dumps(catalogue))
+
+
 CASES.update({
+    "a catalogue listing one revision twice": with_run(lambda d: ["zoo", "list", "--registry", str(d / "reg")],
+                                                       "is listed twice", _duplicated_catalogue),
+    # --- environments ---------------------------------------------------------------------------------------
+    "a self-crossing polygon arena": train_with(
+        config(environment={"name": "polygon", "shape": "custom",
+                            "vertices": [[-0.5, -0.5], [0.5, 0.5], [0.5, -0.5], [-0.5, 0.5]]}), "edges 1 and 3 cross"),
+    "a polygon arena with no area": train_with(
+        config(environment={"name": "polygon", "shape": "custom", "vertices": [[0, 0], [1, 1], [2, 2]]}),
+        "enclose no area"),
     # --- weights, formats and files that would load silently but wrongly ------------------------------------
     "evaluate NaN weights": with_run(lambda d: ["evaluate", str(d / "run")], "not finite", _rewrite_weights(_nan_weight)),
     "evaluate weights stored as int32": with_run(lambda d: ["evaluate", str(d / "run")], "wrong type",

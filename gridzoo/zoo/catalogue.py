@@ -144,9 +144,18 @@ def read_catalogue(registry: str | Path | None = None) -> Catalogue:
     for item in raw["networks"]:
         name = item.get("name", "?") if isinstance(item, dict) else "?"
         try:
-            catalogue.networks.append(Entry.model_validate(item))
+            entry = Entry.model_validate(item)
         except ValidationError as exc:
             catalogue.invalid.append((str(name), _entry_error(exc)))
+            continue
+        if entry.path and entry.path != f"networks/{entry.name}/r{entry.revision}":
+            # Its own folder only: an entry pointing at another network's files would load those under its name.
+            catalogue.invalid.append((entry.name, f"path {entry.path!r} is not networks/{entry.name}/r{entry.revision}"))
+            continue
+        if any(e.name == entry.name and e.revision == entry.revision for e in catalogue.networks):
+            raise ZooError(f"{path}: {entry.name} revision {entry.revision} is listed twice; the catalogue is damaged "
+                           "(keep one entry per revision)")
+        catalogue.networks.append(entry)
     return catalogue
 
 

@@ -90,6 +90,11 @@ class PolygonConfig(MotionModel):
     def _custom_needs_vertices(self):
         if self.shape == "custom" and (self.vertices is None or len(self.vertices) < 3):
             raise ValueError("shape = 'custom' needs vertices: at least 3 corners [[x, y], ...]")
+        for label, ring in ([("vertices", self.vertices)] if self.vertices else []) + [
+                (f"holes[{i}]", h) for i, h in enumerate(self.holes)]:
+            problem = _not_simple(ring)
+            if problem:
+                raise ValueError(f"{label}: {problem}; give the corners of a simple polygon, in order")
         if self.shape != "custom" and self.vertices is not None:
             raise ValueError(f"vertices are for shape = 'custom'; shape {self.shape!r} makes its own")
         if self.shape == "two_compartments" and self.door_width >= self.size:
@@ -97,6 +102,32 @@ class PolygonConfig(MotionModel):
         if self.velocity_input != "displacement":
             raise ValueError("velocity_input must be 'displacement' in a polygonal arena")
         return self
+
+
+def _not_simple(ring) -> str | None:
+    """Why a closed ring of corners is not a simple polygon (too few corners, no area, or two of its edges
+    crossing), else None. A self-crossing boundary has no inside: 'inside' would flip across every crossing."""
+    points = [tuple(map(float, p)) for p in ring]
+    n = len(points)
+    if n < 3:
+        return "fewer than 3 corners"
+    def cross(o, a, b):
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    def meet(p1, p2, q1, q2):
+        d1, d2, d3, d4 = cross(q1, q2, p1), cross(q1, q2, p2), cross(p1, p2, q1), cross(p1, p2, q2)
+        return d1 * d2 < 0 and d3 * d4 < 0
+
+    for i in range(n):
+        for j in range(i + 2, n):
+            if i == 0 and j == n - 1:
+                continue  # adjacent through the closing edge
+            if meet(points[i], points[(i + 1) % n], points[j], points[(j + 1) % n]):
+                return f"edges {i + 1} and {j + 1} cross"
+    area = sum(points[i][0] * points[(i + 1) % n][1] - points[(i + 1) % n][0] * points[i][1] for i in range(n)) / 2
+    if abs(area) < 1e-12:
+        return "the corners enclose no area"
+    return None
 
 
 class RatInABoxConfig(MotionModel):
