@@ -75,6 +75,18 @@ class SpatialInformationConfig(ComponentConfig):
     bins: int = Field(44, ge=2, description="Bins per side of the rate maps.")
 
 
+class TopologyConfig(ComponentConfig):
+    layer: str | None = Field(None, description="Layer whose population is analysed; default: the scored layer.")
+    units: list[int] | None = Field(None, description="Only these units (e.g. one module's); default: every unit.")
+    max_points: int = Field(5000, ge=100, le=200_000, description="Time points taken from the analysis "
+                            "trajectories (a random subset, seeded).")
+    n_perm: int = Field(300, ge=50, le=2000, description="Points of the maxmin subsample persistence is computed "
+                        "on (ripser's n_perm; cost grows steeply: 300 about 3 s to H2, 1000 minutes).")
+    pca_dims: int = Field(6, ge=2, le=50, description="Principal components kept (Gardner et al.: 6).")
+    shuffles: int = Field(5, ge=1, le=100, description="Time-shuffled copies in the null.")
+    seed: int = Field(0, ge=0, description="Seed of the subset and the shuffles.")
+
+
 class RobustnessConfig(ComponentConfig):
     noise_layer: str | None = Field(
         None, description="Layer that receives the noise at every step; default: the recurrent state (its noise "
