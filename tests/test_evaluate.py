@@ -158,3 +158,5 @@ def test_verdicts_come_first_and_follow_the_null():
     assert few[0].startswith("Path integration: no") and "undecided" in few[1]
     enough = verdicts({"score_60_max": 0.9, "best_unit_null_60": 0.5, "best_unit_null_p": 0.05})
     assert "beats" in enough[0] and "undecided" not in enough[0]
+    shaped = verdicts({"topology_h1_long_bars": 2, "topology_h2_long_bars": 1})
+    assert shaped[-1].startswith("Population topology: torus")

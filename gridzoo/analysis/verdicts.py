@@ -74,7 +74,19 @@ def module_verdict(values: dict[str, Any]) -> str | None:
     return f"Modules: {count:.0f} on this analysis set, not stable over the others (read it as noise)."
 
 
+def topology_verdict(values: dict[str, Any]) -> str | None:
+    h1, h2 = _number(values, "topology_h1_long_bars"), _number(values, "topology_h2_long_bars")
+    if h1 is None or h2 is None:
+        return None
+    from gridzoo.analysis.topology import SHAPES
+
+    shape = SHAPES.get((int(h1), int(h2)), "other")
+    return (f"Population topology: {shape} ({h1:.0f} long H1 bar(s), {h2:.0f} long H2; a grid module's torus has "
+            "2 and 1), against a time-shuffle null.")
+
+
 def verdicts(values: dict[str, Any]) -> list[str]:
     """Every verdict the numbers support, most important first."""
-    found = [path_integration_verdict(values), grid_verdict(values), lattice_verdict(values), module_verdict(values)]
+    found = [path_integration_verdict(values), grid_verdict(values), lattice_verdict(values), module_verdict(values),
+             topology_verdict(values)]
     return [v for v in found if v]
