@@ -40,6 +40,6 @@ def test_the_metric_runs_on_a_network_beside_its_untrained_null(tmp_path):
     train(load_experiment(data=tiny_config(steps=20)), tmp_path / "run", live=False)
     experiment, model = load_run(tmp_path / "run")
     values = evaluate_model(experiment, model, samples=5000, draw=False, null_seeds=1,
-                            metrics=["conformal_isometry"]).values
+                            metrics=["isometry"]).values
     for key in ("isometry_cv", "isometry_anisotropy", "isometry_scale_per_m", "isometry_cv_untrained"):
         assert key in values and values[key] == values[key], key

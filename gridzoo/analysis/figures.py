@@ -176,3 +176,20 @@ def volume_units(maps: RateMaps, units: Sequence[int], orders: Sequence, path: P
     if title:
         fig.suptitle(title, fontsize=9)
     return _save(fig, path)
+
+
+def barcode(lifetimes: Sequence[np.ndarray], null_longest: Sequence[float], path: Path, title: str = "") -> Path:
+    """The longest bars of H1 and H2 (lifetimes, longest first) beside the time-shuffle null's longest bar."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(7.5, 2.8))
+    for ax, dim in zip(axes, (1, 2)):
+        bars = np.asarray(lifetimes[dim])[:10] if len(lifetimes) > dim else np.empty(0)
+        ax.barh(np.arange(len(bars))[::-1], bars, color="#3b6fb6")
+        ax.axvline(null_longest[dim], color="#c0392b", ls="--", lw=1, label="shuffled: longest")
+        ax.axvline(2 * null_longest[dim], color="#c0392b", ls=":", lw=1, label="2 × that (the margin)")
+        ax.set_yticks([])
+        ax.set_xlabel("bar lifetime")
+        ax.set_title(f"H{dim}: the {len(bars)} longest bars", fontsize=9)
+    axes[0].legend(fontsize=7, loc="lower right")
+    fig.suptitle(title or "Persistent homology of the population activity", fontsize=10)
+    return _save(fig, path)

@@ -75,7 +75,7 @@ class SpatialInformationConfig(ComponentConfig):
     bins: int = Field(44, ge=2, description="Bins per side of the rate maps.")
 
 
-class ConformalIsometryConfig(ComponentConfig):
+class IsometryConfig(ComponentConfig):
     layer: str | None = Field(None, description="Layer whose population is analysed; default: the scored layer.")
     bins: int = Field(40, ge=8, le=128, description="Bins per side of the rate maps (one-bin steps are the moves).")
     smoothing: float = Field(1.0, ge=0, description="Gaussian smoothing of the rate maps, in bins.")

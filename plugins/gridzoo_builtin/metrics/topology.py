@@ -9,6 +9,8 @@ longest bars and the null's. Needs ripser (``pip install 'gridzoo[topology]'``).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from gridzoo.analysis.topology import population_topology
@@ -56,6 +58,7 @@ class Topology(Metric):
         layer = rollout.layer(cfg.layer)
         result = population_topology(self._activity(rollout, layer), shuffles=cfg.shuffles, n_perm=cfg.n_perm,
                                      pca_dims=cfg.pca_dims, max_points=cfg.max_points, seed=cfg.seed)
+        self.details = (layer, result)
         return {
             "topology_h1_long_bars": float(result.betti[0]), "topology_h2_long_bars": float(result.betti[1]),
             "topology_torus": float(result.shape == "torus"), "topology_circle": float(result.shape == "circle"),
@@ -63,3 +66,13 @@ class Topology(Metric):
             "topology_h2_longest": result.longest(2),
             "topology_null_h1": result.null_longest[1], "topology_null_h2": result.null_longest[2],
         }
+
+    def figures(self, rollout: Rollout, values: dict[str, float], out_dir: Path) -> list[Path]:
+        details = getattr(self, "details", None)
+        if details is None:
+            return []
+        from gridzoo.analysis.figures import barcode
+
+        layer, result = details
+        return [barcode(result.lifetimes, result.null_longest, Path(out_dir) / f"topology_{layer}.png",
+                        title=f"layer {layer}: {result.shape} (long bars: H1 {result.betti[0]}, H2 {result.betti[1]})")]

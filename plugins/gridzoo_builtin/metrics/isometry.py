@@ -15,26 +15,26 @@ from gridzoo.analysis.isometry import conformal_isometry
 from gridzoo.errors import IncompatibleComponentsError
 from gridzoo.metric import Metric, Rollout
 
-from gridzoo_builtin.metrics.configs import ConformalIsometryConfig
+from gridzoo_builtin.metrics.configs import IsometryConfig
 from gridzoo_builtin.metrics.grid_cells import silent_units
 
 CITATION = ("Xu, Gao, Zhang, Wei & Wu (2025). On conformal isometry of grid cells: learning distance-preserving "
             "position embedding. ICLR; Schøyen, Bess, Pettersen, Norman & Hafting (2025). PLoS Comput. Biol.")
 
 
-class ConformalIsometry(Metric):
+class Isometry(Metric):
     """Neural distance against physical distance for one-bin moves, over every bin and four directions."""
 
-    Config = ConformalIsometryConfig
+    Config = IsometryConfig
     summary = "Conformal isometry of the population code: local stretch CV and anisotropy, against the untrained net."
     citation = CITATION
-    config: ConformalIsometryConfig
+    config: IsometryConfig
 
     @classmethod
     def check_experiment(cls, experiment, config, section) -> None:
         env = experiment.environment.cls(experiment.environment.config)
         if env.dimensions != 2:
-            raise IncompatibleComponentsError(f"{section}: conformal_isometry is for 2-D arenas")
+            raise IncompatibleComponentsError(f"{section}: isometry is for 2-D arenas")
 
     def _measure(self, source, layer: str) -> dict[str, float]:
         cfg = self.config
