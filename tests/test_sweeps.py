@@ -259,3 +259,30 @@ def test_ctrl_c_on_a_two_worker_sweep_starts_no_new_run(tmp_path):
     assert code == 130, proc.stderr.read()[-2000:]
     assert len(list((out / "logs").glob("*.log"))) == 2  # no queued run was started
     assert not list((out / "results").glob("*.json"))
+
+
+@pytest.mark.slow
+def test_a_worker_killed_like_an_oom_is_one_clear_line_not_a_crash(tmp_path):
+    import os
+
+    spec = write_spec(tmp_path, steps=3000)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "gridzoo", "sweep", str(spec), "--out", str(out), "--workers", "2"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and len(list((out / "runs").glob("*/checkpoints/last.ckpt"))) < 1:
+            time.sleep(0.2)
+        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        workers = [int(c) for c in children
+                   if "spawn" in open(f"/proc/{c}/cmdline", "rb").read().decode(errors="replace")]
+        assert workers, children
+        os.kill(workers[0], signal.SIGKILL)  # what the kernel's OOM killer does
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert proc.returncode == 2, err[-2000:]
+    assert "a sweep worker died" in err and "Traceback" not in err, lines

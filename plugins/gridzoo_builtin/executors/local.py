@@ -69,10 +69,24 @@ class LocalExecutor(Executor):
         context = multiprocessing.get_context("spawn")  # no fork of a process that holds torch threads
         pool = ProcessPoolExecutor(self.config.workers, mp_context=context, initializer=_init_worker,
                                    initargs=(self.threads(), os.getpid()))
+        from concurrent.futures.process import BrokenProcessPool
+
+        from gridzoo.errors import GridzooError
+
         try:
             futures = {pool.submit(task, item): item for item in items}
             for future in as_completed(futures):
-                on_result(futures[future], future.result())
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise GridzooError(
+                        f"a sweep worker died while running {futures[future]} (killed, or out of memory: see "
+                        "`dmesg`); finished runs are kept: rerun the same command to resume (fewer --workers if "
+                        "memory is short)") from None
+                on_result(futures[future], result)
+        except GridzooError:
+            raise
         except BaseException:
             # Ctrl-C, SIGTERM or a run's interruption: no queued run may start (the running ones stop at their
             # checkpoint on the same signal, which reaches every process of the group).
