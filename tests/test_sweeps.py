@@ -236,8 +236,8 @@ def test_runs_csv_fills_every_axis_of_a_run_shared_by_two_grids(tmp_path):
 
 @pytest.mark.slow
 def test_ctrl_c_on_a_two_worker_sweep_starts_no_new_run(tmp_path):
-    # gridzoo 0.2.0 stopped the two running runs and then started, trained and evaluated all six queued ones. (It
-    # now exits in about 45 s on the 2-core machine, not the few seconds issue #22 asks for: not yet found why.)
+    # gridzoo 0.2.0 stopped the two running runs and then started, trained and evaluated all six queued ones; now
+    # the sweep exits within seconds (6 s measured on the 2-core machine with a sweep running beside it).
     import os
 
     spec = write_spec(tmp_path, steps=5000)
@@ -252,7 +252,7 @@ def test_ctrl_c_on_a_two_worker_sweep_starts_no_new_run(tmp_path):
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground process group
         started = time.time()
         code = proc.wait(timeout=120)
-        assert time.time() - started < 120
+        assert time.time() - started < 15, time.time() - started  # the issue's bound
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
