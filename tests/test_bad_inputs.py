@@ -367,7 +367,16 @@ def _duplicated_catalogue(folder: Path, run: Path) -> None:
     (reg / "catalogue.json").write_text(json.dumps(catalogue))
 
 
+def _edited_config(folder: Path, run: Path) -> None:
+    unfinished_copy(folder, run)
+    config = json.loads((folder / "run" / "config.json").read_text())
+    config["training"]["lr"] = 0.5
+    (folder / "run" / "config.json").write_text(json.dumps(config))
+
+
 CASES.update({
+    "resume after config.json was edited by hand": with_run(
+        lambda d: ["train", "--resume", str(d / "run")], "was edited after the run started", _edited_config),
     "a catalogue listing one revision twice": with_run(lambda d: ["zoo", "list", "--registry", str(d / "reg")],
                                                        "is listed twice", _duplicated_catalogue),
     # --- environments ---------------------------------------------------------------------------------------

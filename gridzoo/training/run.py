@@ -104,6 +104,14 @@ def prepare(experiment: Experiment) -> PathIntegrationModule:
     return PathIntegrationModule(experiment)
 
 
+def config_digest(config: dict[str, Any]) -> str:
+    """The sha256 of a resolved config (key order aside): run.json records it, so that a resume can tell a
+    config.json edited by hand (a new lr, say) from the one the run was trained with."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+
+
 def create_run_dir(experiment: Experiment, out: Path, meta: dict[str, Any]) -> tuple[Path, FolderLock]:
     """Create ``out`` holding config.json and run.json in one rename, locked; refuse a folder that has content."""
     out = check_new_run_folder(out)
@@ -123,6 +131,7 @@ def create_run_dir(experiment: Experiment, out: Path, meta: dict[str, Any]) -> t
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "components": experiment.provenance(),
                 "precision": experiment.training.precision,
+                "config_sha256": config_digest(experiment.to_dict()),
                 "status": "created",
                 **meta,
             },
@@ -199,8 +208,14 @@ def _resume_locked(run_dir, config_path, ckpt, overrides, console, live, callbac
         config = json.loads(config_path.read_text())
     except (OSError, ValueError) as exc:
         raise GridzooError(f"{config_path} cannot be read ({exc}); the run folder is damaged") from None
-    experiment = load_experiment(data=config, overrides=overrides)
     meta = read_run_file(run_dir)
+    recorded = meta.get("config_sha256")
+    if recorded and recorded != config_digest(config):
+        raise GridzooError(
+            f"{config_path} was edited after the run started (it no longer matches run.json's config_sha256): a "
+            "resumed run would mix two configs. Restore it, or train a new run; to train longer, resume with "
+            "--set training.steps=N")
+    experiment = load_experiment(data=config, overrides=overrides)
     status = meta.get("status")
     if status == "diverged":
         raise GridzooError(
@@ -224,6 +239,7 @@ def _resume_locked(run_dir, config_path, ckpt, overrides, console, live, callbac
     module = prepare(experiment)
     if overrides:
         write_json(config_path, experiment.to_dict())
+        _update_run_file(run_dir, config_sha256=config_digest(experiment.to_dict()))
     if console is not None:
         console.print(f"Resuming {run_dir} from step {done} of {steps}"
                       + (" (no checkpoint yet: from the start)" if not ckpt.is_file() else ""))
