@@ -122,7 +122,55 @@ def build_model(experiment: Experiment) -> PathIntegrator:
         )
     finally:
         torch.random.set_rng_state(state)
-    return PathIntegrator(environment, encoders, architecture)
+    model = PathIntegrator(environment, encoders, architecture)
+    check_outputs(model, experiment.architecture.info.name)
+    return model
+
+
+def check_outputs(model: PathIntegrator, name: str) -> None:
+    """Run the new network once on two tiny trajectories (evaluation mode, no gradient, the global RNG restored,
+    so that training is untouched) and refuse, before any run folder exists, an architecture whose forward does not
+    return what the trainer and the analyses need: an ArchitectureOutput with one (B, T, size) readout per encoder
+    and (B, T, units) hidden layers including its ``default_layer``."""
+    from gridzoo.architecture import ArchitectureOutput
+    from gridzoo.errors import PluginError
+
+    batch, steps = 2, 3
+    trajectories = model.environment.sample(batch, steps, generator=torch.Generator().manual_seed(0))
+    state, was_training = torch.random.get_rng_state(), model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            output = model(trajectories)
+    finally:
+        model.train(was_training)
+        torch.random.set_rng_state(state)
+    sizes = [e.size for e in model.encoders]
+    problem = None
+    if not isinstance(output, ArchitectureOutput):
+        problem = f"forward returned a {type(output).__name__}, not an ArchitectureOutput"
+    elif len(output.outputs) != len(sizes):
+        problem = f"forward returned {len(output.outputs)} readout(s) for {len(sizes)} target encoder(s)"
+    else:
+        for i, (readout, size) in enumerate(zip(output.outputs, sizes)):
+            if not isinstance(readout, Tensor) or tuple(readout.shape) != (batch, steps, size):
+                shape = tuple(readout.shape) if isinstance(readout, Tensor) else type(readout).__name__
+                problem = f"readout {i} has shape {shape}, not (batch, steps, {size})"
+                break
+        else:
+            layer = model.architecture.default_layer
+            if not isinstance(output.hidden, dict) or not output.hidden:
+                problem = "forward returned no hidden layers (hidden={'layer': (B, T, units)})"
+            elif layer and layer not in output.hidden:
+                problem = (f"its default_layer {layer!r} is not among the hidden layers it returns "
+                           f"({', '.join(map(str, output.hidden))})")
+            else:
+                wrong = [k for k, v in output.hidden.items()
+                         if not isinstance(v, Tensor) or v.dim() != 3 or tuple(v.shape[:2]) != (batch, steps)]
+                if wrong:
+                    problem = f"hidden layer {wrong[0]!r} is not (batch, steps, units)"
+    if problem:
+        raise PluginError(f"architecture {name!r}: {problem}; see docs/plugins.md (the architecture's forward)")
 
 
 def evaluation_batch(experiment: Experiment, environment: Environment, device: torch.device | str = "cpu") -> Trajectories:

@@ -375,6 +375,11 @@ def _edited_config(folder: Path, run: Path) -> None:
 
 
 CASES.update({
+    "plugin whose default_layer it never returns": train_with(config(architecture={"name": "mislabelled",
+                                                                               "hidden_size": 16}),
+                                                              "default_layer 'grid' is not among"),
+    "plugin whose readout has the wrong shape": train_with(config(architecture={"name": "flat", "hidden_size": 16}),
+                                                           "readout 0 has shape"),
     "resume after config.json was edited by hand": with_run(
         lambda d: ["train", "--resume", str(d / "run")], "was edited after the run started", _edited_config),
     "a catalogue listing one revision twice": with_run(lambda d: ["zoo", "list", "--registry", str(d / "reg")],
@@ -423,6 +428,21 @@ class Boom(VanillaRNN):
     def __init__(self, *args, **kwargs):
         raise RuntimeError("boom")
 """, "Boom"),
+    "mislabelled": ("gridzoo_test_mislabelled", """
+from gridzoo_builtin.architectures.recurrent import VanillaRNN
+
+class Mislabelled(VanillaRNN):
+    default_layer = "grid"  # not a layer its forward returns
+""", "Mislabelled"),
+    "flat": ("gridzoo_test_flat", """
+from gridzoo.architecture import ArchitectureOutput
+from gridzoo_builtin.architectures.recurrent import VanillaRNN
+
+class Flat(VanillaRNN):
+    def forward(self, velocity, initial_code, interventions=None):
+        out = super().forward(velocity, initial_code)
+        return ArchitectureOutput([o[:, -1] for o in out.outputs], out.hidden)  # the last step only
+""", "Flat"),
 }
 
 
