@@ -225,3 +225,29 @@ def test_a_planted_cache_entry_is_never_trusted(tmp_path, monkeypatch):
     assert cache.get("best_unit_null", "arch-key") is None
     secret = cache.cache_dir() / cache.SECRET_FILE
     assert secret.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_run_killed_before_its_first_checkpoint_resumes_without_duplicate_or_torn_rows(tmp_path):
+    import csv
+    import shutil
+
+    from gridzoo.config import load_experiment
+    from gridzoo.training import resume, train
+
+    from conftest import tiny_config
+
+    run = tmp_path / "run"
+    train(load_experiment(data=tiny_config(steps=10, checkpoint_every=1000, eval_every=1000)), run, live=False)
+    # What kill -9 after the step-0 evaluation and before any checkpoint leaves: rows, a torn last line, no weights.
+    shutil.rmtree(run / "checkpoints")
+    (run / "model.safetensors").unlink()
+    (run / "metrics.json").unlink()
+    meta = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**meta, "status": "interrupted", "step": 0}))
+    with open(run / "metrics.csv", "a") as f:
+        f.write("7,lo")
+    resume(run, live=False)
+    rows = list(csv.DictReader(open(run / "metrics.csv", newline="")))
+    step0 = [r["name"] for r in rows if r["step"] == "0"]
+    assert len(step0) == len(set(step0)) and "decoding_error_cm" in step0  # each step-0 value once
+    assert all(r["value"] not in (None, "") for r in rows) and not [r for r in rows if r["name"] == "lo"]

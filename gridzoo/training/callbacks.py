@@ -38,6 +38,16 @@ class StopOnNonFinite(pl.Callback):
             raise Diverged(trainer.global_step, f"the loss became {float(loss)}")
 
 
+def _whole(row: dict) -> bool:
+    """A metrics.csv row that was written whole (a kill mid-write can leave a torn last line): it is dropped."""
+    try:
+        int(row["step"])
+        float(row["value"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return bool(row.get("name"))
+
+
 class History(pl.Callback):
     """Records training loss and evaluation metrics in ``metrics.csv``, one (step, name, value) row each.
 
@@ -55,7 +65,7 @@ class History(pl.Callback):
         kept = []
         if self.path.exists():
             with open(self.path, newline="") as f:
-                kept = [row for row in csv.DictReader(f) if int(row["step"]) <= step]
+                kept = [row for row in csv.DictReader(f) if _whole(row) and int(row["step"]) <= step]
         with atomic_path(self.path) as tmp, open(tmp, "w", newline="") as f:
             writer = csv.DictWriter(f, HISTORY_FIELDS)
             writer.writeheader()
@@ -67,7 +77,7 @@ class History(pl.Callback):
         self.latest.update(values)
         if replace and self.path.exists():
             with open(self.path, newline="") as f:
-                kept = [r for r in csv.DictReader(f) if not (int(r["step"]) == step and r["name"] in values)]
+                kept = [r for r in csv.DictReader(f) if _whole(r) and not (int(r["step"]) == step and r["name"] in values)]
             with atomic_path(self.path) as tmp, open(tmp, "w", newline="") as f:
                 writer = csv.DictWriter(f, HISTORY_FIELDS)
                 writer.writeheader()
@@ -103,8 +113,8 @@ class Evaluator(pl.Callback):
         return values
 
     def on_train_start(self, trainer, module) -> None:
-        if trainer.global_step == 0:
-            self.history.record(0, self.evaluate(module))
+        if trainer.global_step == 0:  # replace: a run killed before its first checkpoint starts again from step 0
+            self.history.record(0, self.evaluate(module), replace=True)
 
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx: int) -> None:
         step = trainer.global_step
