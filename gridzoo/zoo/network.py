@@ -232,6 +232,24 @@ def migrate(config: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _publish_folder(folder: Path, fill: Callable[[Path], None]) -> Path:
+    """Fill a temporary folder beside ``folder`` (which must not exist) and rename it into place: ``folder``
+    appears complete or not at all."""
+    folder = Path(folder)
+    if folder.exists():
+        raise ZooError(f"{folder} already exists; a network folder is never overwritten")
+    tmp = make_temporary_folder(folder)
+    try:
+        fill(tmp)
+        os.chmod(tmp, default_mode(directory=True))
+        crash_point("export:before-rename")
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
 def write_network(
     folder: Path,
     *,
@@ -242,13 +260,9 @@ def write_network(
     card: str,
     extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Write the four files into a temporary folder beside ``folder`` (which must not exist) and rename it into
-    place: ``folder`` appears complete or not at all."""
-    folder = Path(folder)
-    if folder.exists():
-        raise ZooError(f"{folder} already exists; a network folder is never overwritten")
-    tmp = make_temporary_folder(folder)
-    try:
+    """Write the four files into a new network folder (see :func:`_publish_folder`)."""
+
+    def fill(tmp: Path) -> None:
         write_json(tmp / "config.json", {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -264,32 +278,18 @@ def write_network(
         save_safetensors(tmp / "model.safetensors", state, metadata={"format": "pt", "gridzoo_network": name})
         write_json(tmp / "metrics.json", metrics)
         write_text(tmp / "README.md", card)
-        os.chmod(tmp, default_mode(directory=True))
-        crash_point("export:before-rename")
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return folder
+
+    return _publish_folder(folder, fill)
 
 
 def copy_network(source: Path, folder: Path, *, config: dict[str, Any], metrics: dict[str, Any], card: str) -> Path:
-    """A new network folder with ``source``'s weights byte for byte and the given config, metrics and card,
-    written beside ``folder`` and renamed into place (complete or not at all)."""
-    folder = Path(folder)
-    if folder.exists():
-        raise ZooError(f"{folder} already exists; a network folder is never overwritten")
-    tmp = make_temporary_folder(folder)
-    try:
+    """A new network folder with ``source``'s weights byte for byte and the given config, metrics and card."""
+
+    def fill(tmp: Path) -> None:
         shutil.copyfile(Path(source) / "model.safetensors", tmp / "model.safetensors")
         os.chmod(tmp / "model.safetensors", default_mode())
         write_json(tmp / "config.json", config)
         write_json(tmp / "metrics.json", metrics)
         write_text(tmp / "README.md", card)
-        os.chmod(tmp, default_mode(directory=True))
-        crash_point("export:before-rename")
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return folder
+
+    return _publish_folder(folder, fill)
